@@ -1,0 +1,158 @@
+// Command ecsd is a local Amazon ECS control plane: it answers the ECS API on
+// one endpoint and keeps its state in a data directory.
+//
+//	ecsd [server] [flags]   run the control plane (the default)
+//	ecsd version            print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/ecsd/ecsd/internal/controller"
+	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/server"
+	"github.com/ecsd/ecsd/internal/store"
+	"github.com/ecsd/ecsd/internal/version"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "server"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "server":
+		return serve(args, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "ecsd", version.Version)
+		return 0
+	case "help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ecsd: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: ecsd [command] [flags]
+
+Commands:
+  server    run the control plane (default): the Amazon ECS API on one endpoint
+  version   print the version
+
+Run 'ecsd server -h' for the server's flags.
+`)
+}
+
+// env returns the environment variable's value, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "ecsd")
+	}
+	return filepath.Join(os.TempDir(), "ecsd")
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ecsd server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", env("ECSD_LISTEN", "127.0.0.1:5440"), "address to serve the AWS APIs on (env ECSD_LISTEN)")
+	dataDir := fs.String("data-dir", env("ECSD_DATA_DIR", defaultDataDir()), "directory for ecsd's state (env ECSD_DATA_DIR)")
+	region := fs.String("region", env("ECSD_REGION", "us-east-1"), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
+	account := fs.String("account-id", env("ECSD_ACCOUNT_ID", "000000000000"), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
+	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "ecsd: --log-level %q: use debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	if len(*account) != 12 || !isDigits(*account) {
+		fmt.Fprintf(stderr, "ecsd: --account-id %q: an AWS account ID is 12 digits\n", *account)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	st, err := store.Open(*dataDir)
+	if err != nil {
+		logger.Error("cannot open the data dir", "error", err)
+		return 1
+	}
+	defer st.Close()
+
+	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger})
+	if err := api.EnsureDefaultCluster(*region); err != nil {
+		logger.Error("cannot create the default cluster", "error", err)
+		return 1
+	}
+	h := server.New(*region, logger)
+	h.HandleJSON(ecsapi.TargetPrefix, api)
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		logger.Error("cannot listen; pass another --listen address", "listen", *listen, "error", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	drainer := controller.NewDrainer(st, logger)
+	go drainer.Run(ctx)
+
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		logger.Error("server stopped", "error", err)
+		return 1
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("shutdown did not finish cleanly", "error", err)
+	}
+	return 0
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

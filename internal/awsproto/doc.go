@@ -1,0 +1,19 @@
+// Package awsproto is ecsd's wire layer: it turns HTTP requests from AWS
+// clients into aws-sdk-go-v2 input values and aws-sdk-go-v2 output values
+// back into the bytes those clients expect.
+//
+// Vocabulary:
+//   - JSON 1.1: the AWS protocol ECS, CodeDeploy and Application Auto Scaling
+//     speak. The operation is named by the X-Amz-Target header; the body is a
+//     JSON object whose member names are the API model's.
+//   - Output encoding is done by the SDK's own schema-driven serializer
+//     (EncodeJSON), so member names, enums and epoch-second timestamps are
+//     exactly what the SDK's clients read back.
+//   - Input decoding (DecodeJSON) is reflective over the SDK input structs,
+//     because the SDK only ships serializers for inputs; tests round-trip
+//     fully populated inputs through the SDK serializer to prove the two agree.
+//   - Error is an AWS error shape: its type name (__type, X-Amzn-ErrorType),
+//     message and HTTP status. Only this package turns errors into bytes.
+//   - Credential: what the SigV4 Authorization header says about the caller
+//     (access key, date, region, service).
+package awsproto

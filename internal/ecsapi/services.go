@@ -1,0 +1,602 @@
+package ecsapi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/rollout"
+	"github.com/ecsd/ecsd/internal/store"
+)
+
+// normalizeDeploymentConfiguration validates a deployment configuration and
+// fills ECS's defaults (100 / 200, circuit breaker off, ROLLING).
+func normalizeDeploymentConfiguration(dc *types.DeploymentConfiguration) (*types.DeploymentConfiguration, error) {
+	out := types.DeploymentConfiguration{}
+	if dc != nil {
+		out = *dc
+	}
+	if out.MinimumHealthyPercent == nil {
+		out.MinimumHealthyPercent = aws.Int32(100)
+	}
+	if out.MaximumPercent == nil {
+		out.MaximumPercent = aws.Int32(200)
+	}
+	if m := *out.MinimumHealthyPercent; m < 0 || m > 100 {
+		return nil, invalidParam("minimumHealthyPercent must be between 0 and 100; got %d.", m)
+	}
+	if m := *out.MaximumPercent; m < 100 {
+		return nil, invalidParam("maximumPercent must be at least 100; got %d.", m)
+	}
+	if out.Strategy == "" {
+		out.Strategy = types.DeploymentStrategyRolling
+	}
+	if out.Strategy != types.DeploymentStrategyRolling {
+		return nil, unsupported("ecsd runs the ROLLING deployment strategy; %s is not supported yet.", out.Strategy)
+	}
+	if out.DeploymentCircuitBreaker == nil {
+		out.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{}
+	} else {
+		cb := *out.DeploymentCircuitBreaker
+		if tc := cb.ThresholdConfiguration; tc != nil {
+			switch tc.Type {
+			case types.ThresholdTypeCount, types.ThresholdTypeBoundedPercent, types.ThresholdTypeUnboundedPercent:
+			default:
+				return nil, invalidParam("thresholdConfiguration type must be COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT.")
+			}
+			if tc.Value < 1 {
+				return nil, invalidParam("thresholdConfiguration value must be at least 1.")
+			}
+		}
+		out.DeploymentCircuitBreaker = &cb
+	}
+	if len(out.LifecycleHooks) > 0 {
+		return nil, unsupported("ecsd does not run deployment lifecycle hooks yet; remove lifecycleHooks.")
+	}
+	return &out, nil
+}
+
+// serviceRef resolves a service name or ARN within a cluster.
+func (c *Call) serviceName(cluster, ref string) (string, bool) {
+	if strings.HasPrefix(ref, "arn:") {
+		a, ok := parseARN(ref)
+		if !ok || a.Type != "service" || !c.mine(a) {
+			return "", false
+		}
+		switch len(a.Path) {
+		case 1: // old ARN format without the cluster
+			return a.Path[0], true
+		case 2:
+			return a.Path[1], a.Path[0] == cluster
+		}
+		return "", false
+	}
+	return ref, validName(ref)
+}
+
+func (c *Call) getService(tx *store.Tx, cluster, ref string) (store.ServiceRecord, bool, error) {
+	var rec store.ServiceRecord
+	name, ok := c.serviceName(cluster, ref)
+	if !ok {
+		return rec, false, nil
+	}
+	found, err := tx.Get(store.Services, store.Key(c.Region, cluster, name), &rec)
+	return rec, found, err
+}
+
+// resolveTaskDefinition finds the ACTIVE task definition a service or task
+// is to run.
+func (c *Call) resolveTaskDefinition(tx *store.Tx, ref string) (types.TaskDefinition, error) {
+	rec, found, err := c.findTaskDefinition(tx, ref)
+	if err != nil {
+		return types.TaskDefinition{}, err
+	}
+	if !found {
+		return types.TaskDefinition{}, invalidParam("TaskDefinition not found.")
+	}
+	if rec.TaskDefinition.Status != types.TaskDefinitionStatusActive {
+		return types.TaskDefinition{}, invalidParam("TaskDefinition is inactive.")
+	}
+	return rec.TaskDefinition, nil
+}
+
+func checkLaunchType(lt types.LaunchType, td types.TaskDefinition, nc *types.NetworkConfiguration) error {
+	switch lt {
+	case types.LaunchTypeEc2, types.LaunchTypeExternal, types.LaunchTypeManagedInstances:
+	case types.LaunchTypeFargate:
+		if !slices.Contains(td.Compatibilities, types.CompatibilityFargate) {
+			return invalidParam("Task definition does not support launch_type FARGATE.")
+		}
+		if nc == nil || nc.AwsvpcConfiguration == nil {
+			return invalidParam("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+		}
+	default:
+		return invalidParam("launchType must be EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES.")
+	}
+	if td.NetworkMode == types.NetworkModeAwsvpc && (nc == nil || nc.AwsvpcConfiguration == nil) {
+		return invalidParam("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+	}
+	return nil
+}
+
+func rejectUnsupportedServiceMembers(lbs []types.LoadBalancer, regs []types.ServiceRegistry, sc *types.ServiceConnectConfiguration, cps []types.CapacityProviderStrategyItem, vcs []types.ServiceVolumeConfiguration, vpcl []types.VpcLatticeConfiguration) error {
+	for _, lb := range lbs {
+		if aws.ToString(lb.LoadBalancerName) != "" {
+			return invalidParam("Classic Load Balancers are not supported; use targetGroupArn with an Application Load Balancer target group.")
+		}
+		return invalidParam("The target group with targetGroupArn %s does not exist.", aws.ToString(lb.TargetGroupArn))
+	}
+	switch {
+	case len(regs) > 0:
+		return unsupported("ecsd does not support service discovery (serviceRegistries) yet; remove it.")
+	case sc != nil && sc.Enabled:
+		return unsupported("ecsd does not support Service Connect yet; remove serviceConnectConfiguration.")
+	case len(cps) > 0:
+		return unsupported("ecsd clusters have no capacity providers; use launchType instead of capacityProviderStrategy.")
+	case len(vcs) > 0:
+		return unsupported("ecsd does not provision EBS volumes; remove volumeConfigurations.")
+	case len(vpcl) > 0:
+		return unsupported("ecsd does not support VPC Lattice; remove vpcLatticeConfigurations.")
+	}
+	return nil
+}
+
+// startDeployment makes a new PRIMARY deployment of td for the service,
+// turning the previous PRIMARY into an ACTIVE one, and records the matching
+// service deployment.
+func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error {
+	id := newDeploymentID()
+	cluster := clusterOfARN(aws.ToString(s.ClusterArn))
+	name := aws.ToString(s.ServiceName)
+	var sources []types.ServiceRevisionSummary
+	for i := range s.Deployments {
+		d := &s.Deployments[i]
+		if aws.ToString(d.Status) == "PRIMARY" {
+			d.Status = aws.String("ACTIVE")
+			d.UpdatedAt = aws.Time(c.Now)
+		}
+		sources = append(sources, types.ServiceRevisionSummary{
+			Arn:                aws.String(c.serviceRevisionARN(cluster, name, strings.TrimPrefix(aws.ToString(d.Id), "ecs-svc/"))),
+			RequestedTaskCount: d.DesiredCount,
+			RunningTaskCount:   d.RunningCount,
+			PendingTaskCount:   d.PendingCount,
+		})
+	}
+	dep := types.Deployment{
+		Id:                   aws.String(id),
+		Status:               aws.String("PRIMARY"),
+		TaskDefinition:       aws.String(td),
+		DesiredCount:         s.DesiredCount,
+		CreatedAt:            aws.Time(c.Now),
+		UpdatedAt:            aws.Time(c.Now),
+		LaunchType:           s.LaunchType,
+		PlatformVersion:      s.PlatformVersion,
+		NetworkConfiguration: s.NetworkConfiguration,
+		RolloutState:         types.DeploymentRolloutStateInProgress,
+		RolloutStateReason:   aws.String(fmt.Sprintf("ECS deployment %s in progress.", id)),
+	}
+	s.Deployments = append([]types.Deployment{dep}, s.Deployments...)
+	s.TaskDefinition = aws.String(td)
+
+	// The service-deployment view of the same event.
+	if prev := aws.ToString(s.CurrentServiceDeployment); prev != "" {
+		if err := c.supersede(tx, prev); err != nil {
+			return err
+		}
+	}
+	cb := s.DeploymentConfiguration.DeploymentCircuitBreaker
+	monitor := types.ServiceDeploymentCircuitBreaker{Status: types.ServiceDeploymentRollbackMonitorsStatusDisabled}
+	if cb != nil && cb.Enable {
+		monitor = types.ServiceDeploymentCircuitBreaker{
+			Status:    types.ServiceDeploymentRollbackMonitorsStatusMonitoring,
+			Threshold: rollout.BreakerThreshold(cb, s.DesiredCount),
+		}
+	}
+	sdID := newShortID()
+	sd := types.ServiceDeployment{
+		ServiceDeploymentArn:     aws.String(c.serviceDeploymentARN(cluster, name, sdID)),
+		ServiceArn:               s.ServiceArn,
+		ClusterArn:               s.ClusterArn,
+		CreatedAt:                aws.Time(c.Now),
+		StartedAt:                aws.Time(c.Now),
+		UpdatedAt:                aws.Time(c.Now),
+		Status:                   types.ServiceDeploymentStatusInProgress,
+		DeploymentConfiguration:  s.DeploymentConfiguration,
+		DeploymentCircuitBreaker: &monitor,
+		SourceServiceRevisions:   emptyIfNil(sources),
+		TargetServiceRevision: &types.ServiceRevisionSummary{
+			Arn:                aws.String(c.serviceRevisionARN(cluster, name, strings.TrimPrefix(id, "ecs-svc/"))),
+			RequestedTaskCount: s.DesiredCount,
+		},
+	}
+	s.CurrentServiceDeployment = sd.ServiceDeploymentArn
+	return tx.Put(store.ServiceDeployments, store.Key(c.Region, cluster, name, sdID), store.ServiceDeploymentRecord{ServiceDeployment: sd, DeploymentID: id})
+}
+
+// supersede stops a service deployment that a newer one replaces while it
+// is still in progress.
+func (c *Call) supersede(tx *store.Tx, arn string) error {
+	key, ok := c.serviceDeploymentKey(arn)
+	if !ok {
+		return nil
+	}
+	var rec store.ServiceDeploymentRecord
+	found, err := tx.Get(store.ServiceDeployments, key, &rec)
+	if err != nil || !found {
+		return err
+	}
+	switch rec.ServiceDeployment.Status {
+	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress:
+		rec.ServiceDeployment.Status = types.ServiceDeploymentStatusStopped
+		rec.ServiceDeployment.StatusReason = aws.String("Service deployment stopped because a newer service deployment started.")
+		rec.ServiceDeployment.StoppedAt = aws.Time(c.Now)
+		rec.ServiceDeployment.UpdatedAt = aws.Time(c.Now)
+		if cb := rec.ServiceDeployment.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
+			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
+		}
+		return tx.Put(store.ServiceDeployments, key, rec)
+	}
+	return nil
+}
+
+func clusterOfARN(arn string) string {
+	if a, ok := parseARN(arn); ok && len(a.Path) > 0 {
+		return a.Path[0]
+	}
+	return ""
+}
+
+func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
+	name := aws.ToString(in.ServiceName)
+	if name == "" {
+		return nil, invalidParam("serviceName is required.")
+	}
+	if !validName(name) {
+		return nil, invalidParam("Service name can have up to 255 characters: letters (uppercase and lowercase), numbers, underscores and hyphens.")
+	}
+	if in.SchedulingStrategy == types.SchedulingStrategyDaemon {
+		return nil, unsupported("ecsd runs the REPLICA scheduling strategy only; DAEMON services need container instances.")
+	}
+	if in.SchedulingStrategy != "" && in.SchedulingStrategy != types.SchedulingStrategyReplica {
+		return nil, invalidParam("schedulingStrategy must be REPLICA or DAEMON.")
+	}
+	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
+		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
+	}
+	if aws.ToString(in.TaskDefinition) == "" {
+		return nil, invalidParam("taskDefinition is required for a service with the ECS deployment controller.")
+	}
+	if in.DesiredCount == nil {
+		return nil, invalidParam("desiredCount is required for a service with the REPLICA scheduling strategy.")
+	}
+	if *in.DesiredCount < 0 {
+		return nil, invalidParam("desiredCount must be 0 or more.")
+	}
+	if g := aws.ToInt32(in.HealthCheckGracePeriodSeconds); g < 0 || g > 2147483647 {
+		return nil, invalidParam("healthCheckGracePeriodSeconds must be 0 or more.")
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := rejectUnsupportedServiceMembers(in.LoadBalancers, in.ServiceRegistries, in.ServiceConnectConfiguration, in.CapacityProviderStrategy, in.VolumeConfigurations, in.VpcLatticeConfigurations); err != nil {
+		return nil, err
+	}
+	dc, err := normalizeDeploymentConfiguration(in.DeploymentConfiguration)
+	if err != nil {
+		return nil, err
+	}
+	switch in.PropagateTags {
+	case "", types.PropagateTagsNone, types.PropagateTagsService, types.PropagateTagsTaskDefinition:
+	default:
+		return nil, invalidParam("propagateTags must be TASK_DEFINITION, SERVICE or NONE.")
+	}
+	var svc types.Service
+	err = a.cfg.Store.Update(func(tx *store.Tx) error {
+		cl, err := c.activeCluster(tx, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := aws.ToString(cl.ClusterName)
+		old, found, err := c.getService(tx, cluster, name)
+		if err != nil {
+			return err
+		}
+		if found && aws.ToString(old.Service.Status) != "INACTIVE" {
+			return invalidParam("Creation of service was not idempotent.")
+		}
+		td, err := c.resolveTaskDefinition(tx, aws.ToString(in.TaskDefinition))
+		if err != nil {
+			return err
+		}
+		lt := in.LaunchType
+		if lt == "" {
+			lt = types.LaunchTypeEc2
+		}
+		if err := checkLaunchType(lt, td, in.NetworkConfiguration); err != nil {
+			return err
+		}
+		svc = types.Service{}
+		copyMembers(&svc, in)
+		svc.ServiceArn = aws.String(c.serviceARN(cluster, name))
+		svc.ClusterArn = cl.ClusterArn
+		svc.Status = aws.String("ACTIVE")
+		svc.DesiredCount = *in.DesiredCount
+		svc.LaunchType = lt
+		if lt == types.LaunchTypeFargate && svc.PlatformVersion == nil {
+			svc.PlatformVersion = aws.String("LATEST")
+		}
+		svc.SchedulingStrategy = types.SchedulingStrategyReplica
+		svc.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
+		svc.DeploymentConfiguration = dc
+		svc.CreatedAt = aws.Time(c.Now)
+		svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account + ":root")
+		svc.HealthCheckGracePeriodSeconds = aws.Int32(aws.ToInt32(in.HealthCheckGracePeriodSeconds))
+		if svc.PropagateTags == "" {
+			svc.PropagateTags = types.PropagateTagsNone
+		}
+		svc.LoadBalancers = emptyIfNil(svc.LoadBalancers)
+		svc.ServiceRegistries = emptyIfNil(svc.ServiceRegistries)
+		svc.PlacementConstraints = emptyIfNil(svc.PlacementConstraints)
+		svc.PlacementStrategy = emptyIfNil(svc.PlacementStrategy)
+		svc.Events = []types.ServiceEvent{}
+		svc.Tags = emptyIfNil(svc.Tags)
+		if err := c.startDeployment(tx, &svc, aws.ToString(td.TaskDefinitionArn)); err != nil {
+			return err
+		}
+		return tx.Put(store.Services, store.Key(c.Region, cluster, name), store.ServiceRecord{Service: svc})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.CreateServiceOutput{Service: &svc}, nil
+}
+
+func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
+	if aws.ToString(in.Service) == "" {
+		return nil, invalidParam("service is required.")
+	}
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, invalidParam("desiredCount must be 0 or more.")
+	}
+	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
+		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
+	}
+	if err := rejectUnsupportedServiceMembers(in.LoadBalancers, in.ServiceRegistries, in.ServiceConnectConfiguration, in.CapacityProviderStrategy, in.VolumeConfigurations, in.VpcLatticeConfigurations); err != nil {
+		return nil, err
+	}
+	var svc types.Service
+	err := a.cfg.Store.Update(func(tx *store.Tx) error {
+		cl, err := c.activeCluster(tx, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := aws.ToString(cl.ClusterName)
+		rec, found, err := c.getService(tx, cluster, aws.ToString(in.Service))
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errServiceNotFound()
+		}
+		if aws.ToString(rec.Service.Status) != "ACTIVE" {
+			return errServiceNotActive()
+		}
+		svc = rec.Service
+		newDeployment := in.ForceNewDeployment
+		td := aws.ToString(svc.TaskDefinition)
+		if ref := aws.ToString(in.TaskDefinition); ref != "" {
+			def, err := c.resolveTaskDefinition(tx, ref)
+			if err != nil {
+				return err
+			}
+			if arn := aws.ToString(def.TaskDefinitionArn); arn != td {
+				td, newDeployment = arn, true
+			}
+		}
+		if in.DeploymentConfiguration != nil {
+			merged := *svc.DeploymentConfiguration
+			dc := in.DeploymentConfiguration
+			if dc.MinimumHealthyPercent != nil {
+				merged.MinimumHealthyPercent = dc.MinimumHealthyPercent
+			}
+			if dc.MaximumPercent != nil {
+				merged.MaximumPercent = dc.MaximumPercent
+			}
+			if dc.DeploymentCircuitBreaker != nil {
+				merged.DeploymentCircuitBreaker = dc.DeploymentCircuitBreaker
+			}
+			if dc.Alarms != nil {
+				merged.Alarms = dc.Alarms
+			}
+			if dc.Strategy != "" {
+				merged.Strategy = dc.Strategy
+			}
+			if dc.BakeTimeInMinutes != nil {
+				merged.BakeTimeInMinutes = dc.BakeTimeInMinutes
+			}
+			merged.LifecycleHooks = dc.LifecycleHooks
+			norm, err := normalizeDeploymentConfiguration(&merged)
+			if err != nil {
+				return err
+			}
+			svc.DeploymentConfiguration = norm
+		}
+		if in.NetworkConfiguration != nil {
+			svc.NetworkConfiguration = in.NetworkConfiguration
+			newDeployment = true
+		}
+		if in.PlatformVersion != nil && aws.ToString(in.PlatformVersion) != aws.ToString(svc.PlatformVersion) {
+			svc.PlatformVersion = in.PlatformVersion
+			newDeployment = true
+		}
+		def, _, err := c.findTaskDefinition(tx, td)
+		if err != nil {
+			return err
+		}
+		if err := checkLaunchType(svc.LaunchType, def.TaskDefinition, svc.NetworkConfiguration); err != nil {
+			return err
+		}
+		if in.DesiredCount != nil {
+			svc.DesiredCount = *in.DesiredCount
+		}
+		if in.HealthCheckGracePeriodSeconds != nil {
+			svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+		}
+		if in.EnableExecuteCommand != nil {
+			svc.EnableExecuteCommand = *in.EnableExecuteCommand
+		}
+		if in.EnableECSManagedTags != nil {
+			svc.EnableECSManagedTags = *in.EnableECSManagedTags
+		}
+		if in.PropagateTags != "" {
+			svc.PropagateTags = in.PropagateTags
+		}
+		if in.PlacementConstraints != nil {
+			svc.PlacementConstraints = in.PlacementConstraints
+		}
+		if in.PlacementStrategy != nil {
+			svc.PlacementStrategy = in.PlacementStrategy
+		}
+		if in.AvailabilityZoneRebalancing != "" {
+			svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
+		}
+		if newDeployment {
+			if err := c.startDeployment(tx, &svc, td); err != nil {
+				return err
+			}
+		} else if len(svc.Deployments) > 0 {
+			// A scale-only change adjusts the PRIMARY deployment in place.
+			svc.Deployments[0].DesiredCount = svc.DesiredCount
+			svc.Deployments[0].UpdatedAt = aws.Time(c.Now)
+		}
+		rec.Service = svc
+		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.UpdateServiceOutput{Service: &svc}, nil
+}
+
+func (a *API) describeServices(c *Call, in *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) {
+	if len(in.Services) == 0 {
+		return nil, invalidParam("services cannot be empty.")
+	}
+	if len(in.Services) > 10 {
+		return nil, invalidParam("services can have at most 10 items.")
+	}
+	tags := slices.Contains(in.Include, types.ServiceFieldTags)
+	out := &ecs.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
+	err := a.cfg.Store.View(func(tx *store.Tx) error {
+		cl, err := c.getCluster(tx, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := aws.ToString(cl.ClusterName)
+		for _, ref := range in.Services {
+			rec, found, err := c.getService(tx, cluster, ref)
+			if err != nil {
+				return err
+			}
+			if !found {
+				arn := ref
+				if !strings.HasPrefix(ref, "arn:") {
+					arn = c.serviceARN(cluster, ref)
+				}
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
+				continue
+			}
+			s := rec.Service
+			if !tags {
+				s.Tags = nil
+			}
+			out.Services = append(out.Services, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (a *API) listServices(c *Call, in *ecs.ListServicesInput) (*ecs.ListServicesOutput, error) {
+	max, err := maxResults(in.MaxResults, 10)
+	if err != nil {
+		return nil, err
+	}
+	var arns []string
+	err = a.cfg.Store.View(func(tx *store.Tx) error {
+		cl, err := c.getCluster(tx, in.Cluster)
+		if err != nil {
+			return err
+		}
+		return tx.Scan(store.Services, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), "", func(_ string, raw []byte) error {
+			var rec store.ServiceRecord
+			if err := store.Decode(raw, &rec); err != nil {
+				return err
+			}
+			s := rec.Service
+			switch {
+			case aws.ToString(s.Status) == "INACTIVE",
+				in.LaunchType != "" && s.LaunchType != in.LaunchType,
+				in.SchedulingStrategy != "" && s.SchedulingStrategy != in.SchedulingStrategy:
+				return nil
+			}
+			arns = append(arns, aws.ToString(s.ServiceArn))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	pg, next, err := page(arns, func(s string) string { return s }, in.NextToken, max)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListServicesOutput{ServiceArns: pg, NextToken: next}, nil
+}
+
+func (a *API) deleteService(c *Call, in *ecs.DeleteServiceInput) (*ecs.DeleteServiceOutput, error) {
+	if aws.ToString(in.Service) == "" {
+		return nil, invalidParam("service is required.")
+	}
+	var svc types.Service
+	err := a.cfg.Store.Update(func(tx *store.Tx) error {
+		cl, err := c.getCluster(tx, in.Cluster)
+		if err != nil {
+			return err
+		}
+		cluster := aws.ToString(cl.ClusterName)
+		rec, found, err := c.getService(tx, cluster, aws.ToString(in.Service))
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errServiceNotFound()
+		}
+		if aws.ToString(rec.Service.Status) != "ACTIVE" {
+			return errServiceNotActive()
+		}
+		if rec.Service.DesiredCount > 0 && !aws.ToBool(in.Force) {
+			return invalidParam("The service cannot be stopped while it is scaled above 0.")
+		}
+		svc = rec.Service
+		svc.DesiredCount = 0
+		svc.Status = aws.String("DRAINING")
+		for i := range svc.Deployments {
+			svc.Deployments[i].DesiredCount = 0
+			svc.Deployments[i].UpdatedAt = aws.Time(c.Now)
+		}
+		rec.Service = svc
+		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.DeleteServiceOutput{Service: &svc}, nil
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// TaskDefinitionRecord is one registered revision with its tags.
+type TaskDefinitionRecord struct {
+	TaskDefinition types.TaskDefinition
+	Tags           []types.Tag
+}
+
+// FamilyRecord remembers a family's last revision number, so revisions keep
+// counting up after deregistration and deletion, as in ECS.
+type FamilyRecord struct {
+	LastRevision int32
+}
+
+// ServiceRecord is a service as DescribeServices shows it (deployments,
+// events and tags included).
+type ServiceRecord struct {
+	Service types.Service
+}
+
+// TaskRecord is a task as DescribeTasks shows it.
+type TaskRecord struct {
+	Task types.Task
+}
+
+// Key joins path elements into a store key.
+func Key(parts ...string) string { return strings.Join(parts, "/") }
+
+// Prefix is Key with a trailing separator, for scanning everything below.
+func Prefix(parts ...string) string { return Key(parts...) + "/" }
+
+// RevisionKey is the key of a task definition revision; revisions are zero
+// padded so they sort numerically.
+func RevisionKey(region, family string, revision int32) string {
+	return Key(region, family, fmt.Sprintf("%010d", revision))
+}
+
+// ServiceDeploymentRecord is a service deployment as
+// DescribeServiceDeployments shows it, tied to the deployments[] entry of
+// the service it tracks.
+type ServiceDeploymentRecord struct {
+	ServiceDeployment types.ServiceDeployment
+	DeploymentID      string // the ecs-svc/ ID of the matching deployments[] entry
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names one kind of record.
+type Bucket string
+
+// The buckets, one per kind of record.
+const (
+	Clusters           Bucket = "clusters"           // region/cluster
+	TaskDefinitions    Bucket = "taskdefs"           // region/family/revision(10 digits)
+	Families           Bucket = "families"           // region/family
+	Services           Bucket = "services"           // region/cluster/service
+	Tasks              Bucket = "tasks"              // region/cluster/taskID
+	ServiceDeployments Bucket = "servicedeployments" // region/cluster/service/deploymentID
+	meta               Bucket = "meta"
+)
+
+var allBuckets = []Bucket{Clusters, TaskDefinitions, Families, Services, Tasks, ServiceDeployments, meta}
+
+// SchemaVersion is the layout this ecsd writes.
+const SchemaVersion = 1
+
+// migrations[v] upgrades a data directory from version v to v+1.
+var migrations = map[int]func(*bolt.Tx) error{}
+
+// Change says a key was written or deleted by a committed transaction.
+type Change struct {
+	Bucket  Bucket
+	Key     string
+	Deleted bool
+}
+
+// Store is the durable state. It is safe for concurrent use.
+type Store struct {
+	db *bolt.DB
+
+	mu   sync.Mutex
+	subs []func([]Change)
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	path := filepath.Join(dir, "ecsd.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("data dir %s is in use by another ecsd; stop it or choose another --data-dir", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if err := db.Update(prepare); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+func prepare(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+			return err
+		}
+	}
+	m := tx.Bucket([]byte(meta))
+	version := SchemaVersion
+	if raw := m.Get([]byte("schema")); raw != nil {
+		v, err := strconv.Atoi(string(raw))
+		if err != nil {
+			return fmt.Errorf("unreadable schema version %q", raw)
+		}
+		version = v
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("the data dir was written by a newer ecsd (schema %d, this ecsd knows %d); use that ecsd or a new --data-dir", version, SchemaVersion)
+	}
+	for ; version < SchemaVersion; version++ {
+		if err := migrations[version](tx); err != nil {
+			return fmt.Errorf("migrating schema %d → %d: %w", version, version+1, err)
+		}
+	}
+	return m.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Subscribe registers fn to be called, after each committed write, with the
+// keys it changed. fn must not block.
+func (s *Store) Subscribe(fn func([]Change)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs = append(s.subs, fn)
+}
+
+// Update runs fn in a read-write transaction, committed if fn returns nil.
+func (s *Store) Update(fn func(*Tx) error) error {
+	t := &Tx{}
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		t.tx = btx
+		return fn(t)
+	})
+	if err != nil || len(t.changes) == 0 {
+		return err
+	}
+	s.mu.Lock()
+	subs := s.subs
+	s.mu.Unlock()
+	for _, sub := range subs {
+		sub(t.changes)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(fn func(*Tx) error) error {
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+}
+
+// Tx is one transaction.
+type Tx struct {
+	tx      *bolt.Tx
+	changes []Change
+}
+
+func (t *Tx) bucket(b Bucket) *bolt.Bucket { return t.tx.Bucket([]byte(b)) }
+
+// Get decodes the record at key into v; found is false when there is none.
+func (t *Tx) Get(b Bucket, key string, v any) (found bool, err error) {
+	raw := t.bucket(b).Get([]byte(key))
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("decoding %s %s: %w", b, key, err)
+	}
+	return true, nil
+}
+
+// Put stores v at key.
+func (t *Tx) Put(b Bucket, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s %s: %w", b, key, err)
+	}
+	if err := t.bucket(b).Put([]byte(key), raw); err != nil {
+		return fmt.Errorf("writing %s %s: %w", b, key, err)
+	}
+	t.changes = append(t.changes, Change{Bucket: b, Key: key})
+	return nil
+}
+
+// Delete removes key.
+func (t *Tx) Delete(b Bucket, key string) error {
+	if err := t.bucket(b).Delete([]byte(key)); err != nil {
+		return fmt.Errorf("deleting %s %s: %w", b, key, err)
+	}
+	t.changes = append(t.changes, Change{Bucket: b, Key: key, Deleted: true})
+	return nil
+}
+
+// ErrStop ends a Scan early without error.
+var ErrStop = errors.New("stop scan")
+
+// Scan calls fn for each key with the prefix, in key order, starting after
+// the key `after` when it is not empty. fn decodes the record with Decode if
+// it needs it; returning ErrStop ends the scan.
+func (t *Tx) Scan(b Bucket, prefix, after string, fn func(key string, raw []byte) error) error {
+	c := t.bucket(b).Cursor()
+	p := []byte(prefix)
+	var k, v []byte
+	if after != "" {
+		k, v = c.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, v = c.Next()
+		}
+	} else {
+		k, v = c.Seek(p)
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(string(k), v); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Decode decodes a raw record from Scan.
+func Decode(raw []byte, v any) error { return json.Unmarshal(raw, v) }
