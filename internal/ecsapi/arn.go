@@ -83,10 +83,11 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// newDeploymentID is a deployment ID as ECS makes them: ecs-svc/ and 19 digits.
+// newDeploymentID is a deployment ID as ECS makes them: ecs-svc/ and 19
+// digits.
 func newDeploymentID() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(9e18))
-	return fmt.Sprintf("ecs-svc/%019d", n.Int64()+1e18)
+	return fmt.Sprintf("ecs-svc/%019d", n.Uint64()+1e18)
 }
 
 // newShortID is a 21-character URL-safe ID, like those in service
