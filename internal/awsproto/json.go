@@ -23,13 +23,22 @@ import (
 // ("runningCount":0), as ECS itself does.
 func EncodeJSON(v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
-	buf := make([]byte, 0, 512)
+	hint, _ := sizeHints.Load(rv.Type())
+	size, _ := hint.(int)
+	buf := make([]byte, 0, max(size, 512))
 	buf, err := encoderFor(rv.Type())(buf, rv)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", v, err)
 	}
+	if len(buf) > size {
+		sizeHints.Store(rv.Type(), len(buf)+len(buf)/4)
+	}
 	return buf, nil
 }
+
+// sizeHints remembers, per type, a buffer size that held its last large
+// encoding, so encoding a big response rarely grows its buffer.
+var sizeHints sync.Map // reflect.Type → int
 
 type encodeFunc func(buf []byte, v reflect.Value) ([]byte, error)
 

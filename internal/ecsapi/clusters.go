@@ -125,9 +125,9 @@ func (a *API) createCluster(c *Call, in *ecs.CreateClusterInput) (*ecs.CreateClu
 func (c *Call) present(tx *store.Tx, cl types.Cluster, include []types.ClusterField) (types.Cluster, error) {
 	name := aws.ToString(cl.ClusterName)
 	cl.RunningTasksCount, cl.PendingTasksCount, cl.ActiveServicesCount = 0, 0, 0
-	err := tx.Scan(store.Services, store.Prefix(c.Region, name), "", func(_ string, raw []byte) error {
+	err := tx.Scan(store.Services, store.Prefix(c.Region, name), "", func(key string, raw []byte) error {
 		var s store.ServiceRecord
-		if err := store.Decode(raw, &s); err != nil {
+		if err := tx.Decode(store.Services, key, raw, &s); err != nil {
 			return err
 		}
 		if aws.ToString(s.Service.Status) == "ACTIVE" {
@@ -138,9 +138,9 @@ func (c *Call) present(tx *store.Tx, cl types.Cluster, include []types.ClusterFi
 	if err != nil {
 		return cl, err
 	}
-	err = tx.Scan(store.Tasks, store.Prefix(c.Region, name), "", func(_ string, raw []byte) error {
+	err = tx.Scan(store.Tasks, store.Prefix(c.Region, name), "", func(key string, raw []byte) error {
 		var t store.TaskRecord
-		if err := store.Decode(raw, &t); err != nil {
+		if err := tx.Decode(store.Tasks, key, raw, &t); err != nil {
 			return err
 		}
 		switch aws.ToString(t.Task.LastStatus) {
@@ -215,9 +215,9 @@ func (a *API) listClusters(c *Call, in *ecs.ListClustersInput) (*ecs.ListCluster
 	}
 	var arns []string
 	err = a.cfg.Store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Clusters, store.Prefix(c.Region), "", func(_ string, raw []byte) error {
+		return tx.Scan(store.Clusters, store.Prefix(c.Region), "", func(key string, raw []byte) error {
 			var cl types.Cluster
-			if err := store.Decode(raw, &cl); err != nil {
+			if err := tx.Decode(store.Clusters, key, raw, &cl); err != nil {
 				return err
 			}
 			if aws.ToString(cl.Status) == "ACTIVE" {
@@ -307,9 +307,9 @@ func (a *API) deleteCluster(c *Call, in *ecs.DeleteClusterInput) (*ecs.DeleteClu
 
 func (c *Call) hasDrainingServices(tx *store.Tx, cluster string) bool {
 	draining := false
-	tx.Scan(store.Services, store.Prefix(c.Region, cluster), "", func(_ string, raw []byte) error {
+	tx.Scan(store.Services, store.Prefix(c.Region, cluster), "", func(key string, raw []byte) error {
 		var s store.ServiceRecord
-		if store.Decode(raw, &s) == nil && aws.ToString(s.Service.Status) == "DRAINING" {
+		if tx.Decode(store.Services, key, raw, &s) == nil && aws.ToString(s.Service.Status) == "DRAINING" {
 			draining = true
 			return store.ErrStop
 		}

@@ -48,9 +48,9 @@ func (a *API) listServiceDeployments(c *Call, in *ecs.ListServiceDeploymentsInpu
 			return errServiceNotFound()
 		}
 		name := aws.ToString(svc.Service.ServiceName)
-		return tx.Scan(store.ServiceDeployments, store.Prefix(c.Region, cluster, name), "", func(_ string, raw []byte) error {
+		return tx.Scan(store.ServiceDeployments, store.Prefix(c.Region, cluster, name), "", func(key string, raw []byte) error {
 			var rec store.ServiceDeploymentRecord
-			if err := store.Decode(raw, &rec); err != nil {
+			if err := tx.Decode(store.ServiceDeployments, key, raw, &rec); err != nil {
 				return err
 			}
 			sd := rec.ServiceDeployment

@@ -490,7 +490,7 @@ func (a *API) describeServices(c *Call, in *ecs.DescribeServicesInput) (*ecs.Des
 		return nil, invalidParam("services can have at most 10 items.")
 	}
 	tags := slices.Contains(in.Include, types.ServiceFieldTags)
-	out := &ecs.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
+	out := &ecs.DescribeServicesOutput{Services: make([]types.Service, 0, len(in.Services)), Failures: []types.Failure{}}
 	err := a.cfg.Store.View(func(tx *store.Tx) error {
 		cl, err := c.getCluster(tx, in.Cluster)
 		if err != nil {
@@ -535,9 +535,9 @@ func (a *API) listServices(c *Call, in *ecs.ListServicesInput) (*ecs.ListService
 		if err != nil {
 			return err
 		}
-		return tx.Scan(store.Services, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), "", func(_ string, raw []byte) error {
+		return tx.Scan(store.Services, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), "", func(key string, raw []byte) error {
 			var rec store.ServiceRecord
-			if err := store.Decode(raw, &rec); err != nil {
+			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
 				return err
 			}
 			s := rec.Service

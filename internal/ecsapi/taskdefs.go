@@ -197,9 +197,9 @@ func (c *Call) findTaskDefinition(tx *store.Tx, ref string) (rec store.TaskDefin
 		found, err = tx.Get(store.TaskDefinitions, store.RevisionKey(c.Region, family, rev), &rec)
 		return rec, found && rec.TaskDefinition.Status != types.TaskDefinitionStatusDeleteInProgress, err
 	}
-	err = tx.Scan(store.TaskDefinitions, store.Prefix(c.Region, family), "", func(_ string, raw []byte) error {
+	err = tx.Scan(store.TaskDefinitions, store.Prefix(c.Region, family), "", func(key string, raw []byte) error {
 		var r store.TaskDefinitionRecord
-		if err := store.Decode(raw, &r); err != nil {
+		if err := tx.Decode(store.TaskDefinitions, key, raw, &r); err != nil {
 			return err
 		}
 		if r.TaskDefinition.Status == types.TaskDefinitionStatusActive {
@@ -258,7 +258,7 @@ func (a *API) listTaskDefinitions(c *Call, in *ecs.ListTaskDefinitionsInput) (*e
 	err = a.cfg.Store.View(func(tx *store.Tx) error {
 		return tx.Scan(store.TaskDefinitions, prefix, "", func(key string, raw []byte) error {
 			var r store.TaskDefinitionRecord
-			if err := store.Decode(raw, &r); err != nil {
+			if err := tx.Decode(store.TaskDefinitions, key, raw, &r); err != nil {
 				return err
 			}
 			if r.TaskDefinition.Status == status {
@@ -311,9 +311,9 @@ func (a *API) listTaskDefinitionFamilies(c *Call, in *ecs.ListTaskDefinitionFami
 	active := map[string]bool{}
 	var families []string
 	err = a.cfg.Store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.TaskDefinitions, store.Prefix(c.Region), "", func(_ string, raw []byte) error {
+		return tx.Scan(store.TaskDefinitions, store.Prefix(c.Region), "", func(key string, raw []byte) error {
 			var r store.TaskDefinitionRecord
-			if err := store.Decode(raw, &r); err != nil {
+			if err := tx.Decode(store.TaskDefinitions, key, raw, &r); err != nil {
 				return err
 			}
 			f := aws.ToString(r.TaskDefinition.Family)

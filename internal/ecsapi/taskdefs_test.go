@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-func registerTD(t *testing.T, e *env, family, image string) string {
+func registerTD(t testing.TB, e *env, family, image string) string {
 	t.Helper()
 	out := must[*ecs.RegisterTaskDefinitionOutput](t)(e.client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family),

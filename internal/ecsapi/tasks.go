@@ -291,7 +291,7 @@ func (a *API) listTasks(c *Call, in *ecs.ListTasksInput) (*ecs.ListTasksOutput, 
 		}
 		return tx.Scan(store.Tasks, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), "", func(key string, raw []byte) error {
 			var rec store.TaskRecord
-			if err := store.Decode(raw, &rec); err != nil {
+			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
 				return err
 			}
 			t := rec.Task

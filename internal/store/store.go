@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -49,6 +50,15 @@ type Store struct {
 
 	mu   sync.Mutex
 	subs []func([]Change)
+
+	cache sync.Map // Bucket+"\x00"+key → *cached: decoded records for reads
+}
+
+// cached is a decoded record and the bytes it was decoded from: it is valid
+// while the stored bytes are the same.
+type cached struct {
+	raw []byte
+	val reflect.Value // a pointer to the decoded value
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -110,7 +120,7 @@ func (s *Store) Subscribe(fn func([]Change)) {
 
 // Update runs fn in a read-write transaction, committed if fn returns nil.
 func (s *Store) Update(fn func(*Tx) error) error {
-	t := &Tx{}
+	t := &Tx{s: s, writable: true}
 	err := s.db.Update(func(btx *bolt.Tx) error {
 		t.tx = btx
 		return fn(t)
@@ -129,13 +139,20 @@ func (s *Store) Update(fn func(*Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, s: s}) })
 }
 
 // Tx is one transaction.
+//
+// Records read in a View transaction may share memory with other readers'
+// copies: a View must not modify what it reads in place (assigning a member
+// of its own copy of a struct is fine). Records read in an Update transaction
+// are private to it.
 type Tx struct {
-	tx      *bolt.Tx
-	changes []Change
+	tx       *bolt.Tx
+	s        *Store
+	writable bool
+	changes  []Change
 }
 
 func (t *Tx) bucket(b Bucket) *bolt.Bucket { return t.tx.Bucket([]byte(b)) }
@@ -146,10 +163,35 @@ func (t *Tx) Get(b Bucket, key string, v any) (found bool, err error) {
 	if raw == nil {
 		return false, nil
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("decoding %s %s: %w", b, key, err)
+	return true, t.Decode(b, key, raw, v)
+}
+
+// Decode decodes the raw record of key (as Scan passes it) into v. In a View
+// it reuses the decoded record while its bytes are unchanged, which makes
+// repeated reads of the same records (DescribeServices) cheap.
+func (t *Tx) Decode(b Bucket, key string, raw []byte, v any) error {
+	if t.writable {
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("decoding %s %s: %w", b, key, err)
+		}
+		return nil
 	}
-	return true, nil
+	dst := reflect.ValueOf(v)
+	ck := string(b) + "\x00" + key
+	if e, ok := t.s.cache.Load(ck); ok {
+		c := e.(*cached)
+		if c.val.Type() == dst.Type() && bytes.Equal(c.raw, raw) {
+			dst.Elem().Set(c.val.Elem())
+			return nil
+		}
+	}
+	fresh := reflect.New(dst.Type().Elem())
+	if err := json.Unmarshal(raw, fresh.Interface()); err != nil {
+		return fmt.Errorf("decoding %s %s: %w", b, key, err)
+	}
+	t.s.cache.Store(ck, &cached{raw: bytes.Clone(raw), val: fresh})
+	dst.Elem().Set(fresh.Elem())
+	return nil
 }
 
 // Put stores v at key.
@@ -170,6 +212,7 @@ func (t *Tx) Delete(b Bucket, key string) error {
 	if err := t.bucket(b).Delete([]byte(key)); err != nil {
 		return fmt.Errorf("deleting %s %s: %w", b, key, err)
 	}
+	t.s.cache.Delete(string(b) + "\x00" + key)
 	t.changes = append(t.changes, Change{Bucket: b, Key: key, Deleted: true})
 	return nil
 }

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// The test binary doubles as ecsd: with ECSD_TEST_MAIN=1 it runs main's run.
+func TestMain(m *testing.M) {
+	if os.Getenv("ECSD_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// process is an ecsd running as a child process.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startECSD(t *testing.T, addr, dataDir string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "server", "--listen", addr, "--data-dir", dataDir, "--account-id", "123456789012")
+	cmd.Env = append(os.Environ(), "ECSD_TEST_MAIN=1")
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, addr: addr}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ecsd did not listen on %s: %s", addr, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling for a child process to come up
+	}
+}
+
+func (p *process) client() *ecs.Client {
+	return ecs.New(ecs.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String("http://" + p.addr),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// Everything acknowledged before a SIGKILL is there after a restart.
+func TestDurableAcrossKill(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	p := startECSD(t, addr, dir)
+	c := p.client()
+	ctx := context.Background()
+	check := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	check(err)
+	for i := range 3 {
+		_, err = c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+			Family:               aws.String("web"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fmt.Sprintf("img:%d", i)), Memory: aws.Int32(64)}},
+		})
+		check(err)
+	}
+	_, err = c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("web"), TaskDefinition: aws.String("web:2"), DesiredCount: aws.Int32(2)})
+	check(err)
+	_, err = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web"), TaskDefinition: aws.String("web:3")})
+	check(err)
+	run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("web:1"), Count: aws.Int32(2)})
+	check(err)
+	before, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}, Include: []types.ServiceField{types.ServiceFieldTags}})
+	check(err)
+
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+
+	p = startECSD(t, addr, dir)
+	c = p.client()
+	clusters, err := c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"prod"}, Include: []types.ClusterField{types.ClusterFieldTags}})
+	check(err)
+	if len(clusters.Clusters) != 1 || len(clusters.Clusters[0].Tags) != 1 || clusters.Clusters[0].ActiveServicesCount != 1 {
+		t.Fatalf("cluster after restart: %+v", clusters)
+	}
+	tds, err := c.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("web")})
+	check(err)
+	if len(tds.TaskDefinitionArns) != 3 {
+		t.Fatalf("task definitions after restart: %v", tds.TaskDefinitionArns)
+	}
+	after, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}, Include: []types.ServiceField{types.ServiceFieldTags}})
+	check(err)
+	b, a := before.Services[0], after.Services[0]
+	if len(a.Deployments) != 2 || aws.ToString(a.Deployments[0].Id) != aws.ToString(b.Deployments[0].Id) ||
+		aws.ToString(a.TaskDefinition) != aws.ToString(b.TaskDefinition) || !a.CreatedAt.Equal(*b.CreatedAt) {
+		t.Fatalf("service after restart:\nbefore %+v\nafter  %+v", b, a)
+	}
+	var arns []string
+	for _, task := range run.Tasks {
+		arns = append(arns, aws.ToString(task.TaskArn))
+	}
+	tasks, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("prod"), Tasks: arns})
+	check(err)
+	if len(tasks.Tasks) != 2 || len(tasks.Failures) != 0 {
+		t.Fatalf("tasks after restart: %+v", tasks)
+	}
+	sds, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("prod"), Service: aws.String("web")})
+	check(err)
+	if len(sds.ServiceDeployments) != 2 {
+		t.Fatalf("service deployments after restart: %+v", sds.ServiceDeployments)
+	}
+	// The next revision continues the count.
+	reg, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family:               aws.String("web"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("img:4"), Memory: aws.Int32(64)}},
+	})
+	check(err)
+	if reg.TaskDefinition.Revision != 4 {
+		t.Fatalf("revision after restart: %d", reg.TaskDefinition.Revision)
+	}
+}
+
+// A second ecsd on the same data dir refuses to start, and says why.
+func TestDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	startECSD(t, freeAddr(t), dir)
+	cmd := exec.Command(os.Args[0], "server", "--listen", freeAddr(t), "--data-dir", dir)
+	cmd.Env = append(os.Environ(), "ECSD_TEST_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another ecsd") {
+		t.Fatalf("second ecsd: %v %s", err, out)
+	}
+}
+
+func TestFlagsAndEnvironment(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ecsd ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	t.Setenv("ECSD_ACCOUNT_ID", "12")
+	errOut.Reset()
+	if code := run([]string{"server", "--data-dir", t.TempDir()}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "12 digits") {
+		t.Fatalf("bad account from env: %d %s", code, errOut.String())
+	}
+	if code := run([]string{"bogus"}, &out, &errOut); code != 2 {
+		t.Fatalf("unknown command: %d", code)
+	}
+}
+
+// SIGTERM shuts ecsd down cleanly with exit code 0.
+func TestCleanShutdown(t *testing.T) {
+	p := startECSD(t, freeAddr(t), t.TempDir())
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# End-to-end check of ecsd with the real aws CLI.
+#
+#   scripts/e2e-awscli.sh                          # builds ./cmd/ecsd and starts it
+#   ECSD_BIN=/path/to/ecsd scripts/e2e-awscli.sh   # starts this binary
+#   E2E_ENDPOINT=http://127.0.0.1:5000 scripts/e2e-awscli.sh   # uses a running endpoint
+#
+# Prints one line per step; exits non-zero naming the first step that fails.
+# E2E_KEEP_GOING=1 reports every failing step instead of stopping at the first.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+tmp=$(mktemp -d)
+server_pid=
+failed=()
+
+cleanup() {
+	if [[ -n $server_pid ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { # fail STEP MESSAGE
+	echo "FAIL $1: $2" >&2
+	if [[ -n ${E2E_KEEP_GOING:-} ]]; then
+		failed+=("$1")
+		return 0
+	fi
+	if [[ -f $tmp/ecsd.log ]]; then
+		echo "--- ecsd log (last 20 lines) ---" >&2
+		tail -n 20 "$tmp/ecsd.log" >&2
+	fi
+	exit 1
+}
+ok() { # ok STEP [DETAIL]
+	[[ " ${failed[*]} " == *" $1 "* ]] || echo "ok   $*"
+}
+
+# Dummy credentials and a config that cannot pick up the caller's own profiles.
+export AWS_ACCESS_KEY_ID=AKIDE2EEXAMPLE AWS_SECRET_ACCESS_KEY=e2e-secret AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=$tmp/aws-config AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-credentials AWS_PAGER=
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ECS
+
+# --- server -------------------------------------------------------------------
+run_id=
+if [[ -n ${E2E_ENDPOINT:-} ]]; then
+	endpoint=$E2E_ENDPOINT
+	run_id=-$(date +%s)-$$ # a shared endpoint may hold earlier runs' resources
+	ok "using endpoint $endpoint"
+else
+	bin=${ECSD_BIN:-}
+	if [[ -z $bin ]]; then
+		bin=$tmp/ecsd
+		(cd "$root" && go build -o "$bin" ./cmd/ecsd) || fail build "go build ./cmd/ecsd"
+		ok "built $bin"
+	fi
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	endpoint=http://127.0.0.1:$port
+	"$bin" server --listen "127.0.0.1:$port" --data-dir "$tmp/data" --region us-east-1 >"$tmp/ecsd.log" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+		kill -0 "$server_pid" 2>/dev/null || fail start "ecsd exited"
+		sleep 0.1
+	done
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail start "ecsd not listening on $port after 10s"
+	ok "started ecsd (pid $server_pid) on $endpoint"
+fi
+
+# --- helpers -----------------------------------------------------------------
+# ecs STEP ARGS...: runs `aws ecs ARGS...`, leaving its JSON output in $out.
+ecs() {
+	local step=$1
+	shift
+	out=$(aws --endpoint-url "$endpoint" --output json ecs "$@" 2>"$tmp/stderr") ||
+		fail "$step" "aws ecs $* exited non-zero: $(cat "$tmp/stderr")"
+}
+
+# check STEP PYTHON-EXPR: asserts EXPR over the JSON in $out, bound to `d`.
+check() {
+	local got
+	got=$(python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+try:
+    ok = eval(sys.argv[1])
+except Exception as e:
+    ok = False
+if not ok:
+    print(json.dumps(d, separators=(",", ":"))[:3000])
+' "$2" <<<"$out") || got="(not JSON) $out"
+	[[ -z $got ]] || fail "$1" "expected $2, got: $got"
+}
+
+cluster=e2e$run_id
+family=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["family"])' "$here/testdata/taskdef-demoapp.json")$run_id
+service=web
+
+# --- steps -------------------------------------------------------------------
+ecs create-cluster create-cluster --cluster-name "$cluster"
+check create-cluster 'd["cluster"]["status"] == "ACTIVE" and d["cluster"]["clusterArn"].endswith(":cluster/'"$cluster"'")'
+ok create-cluster
+
+ecs register-task-definition register-task-definition \
+	--cli-input-json "file://$here/testdata/taskdef-demoapp.json" --family "$family"
+check register-task-definition 'd["taskDefinition"]["revision"] == 1 and d["taskDefinition"]["status"] == "ACTIVE"'
+check register-task-definition 'd["taskDefinition"]["containerDefinitions"][0]["environment"] == [{"name": "VERSION", "value": "v1"}]'
+td1=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["taskDefinition"]["taskDefinitionArn"])' <<<"$out")
+ok register-task-definition "$td1"
+
+ecs create-service create-service --cluster "$cluster" --service-name "$service" \
+	--task-definition "$family" --desired-count 0
+check create-service 'd["service"]["status"] == "ACTIVE" and d["service"]["serviceName"] == "'"$service"'"'
+ok create-service
+
+ecs describe-services describe-services --cluster "$cluster" --services "$service"
+check describe-services 'len(d["services"]) == 1 and d["failures"] == []'
+check describe-services 'd["services"][0]["status"] == "ACTIVE"'
+check describe-services 'd["services"][0]["taskDefinition"].endswith(":1")'
+check describe-services '[x["status"] for x in d["services"][0]["deployments"]] == ["PRIMARY"]'
+ok describe-services
+
+ecs list-task-definitions list-task-definitions --family-prefix "$family"
+check list-task-definitions '"'"$td1"'" in d["taskDefinitionArns"]'
+ok list-task-definitions
+
+python3 - "$here/testdata/taskdef-demoapp.json" "$tmp/taskdef-v2.json" <<'EOF'
+import json, sys
+td = json.load(open(sys.argv[1]))
+app = td["containerDefinitions"][0]
+app["image"] = app["image"].replace(":v1", ":v2")
+app["environment"] = [{"name": "VERSION", "value": "v2"}]
+json.dump(td, open(sys.argv[2], "w"))
+EOF
+ecs register-task-definition-v2 register-task-definition \
+	--cli-input-json "file://$tmp/taskdef-v2.json" --family "$family"
+check register-task-definition-v2 'd["taskDefinition"]["revision"] == 2'
+check register-task-definition-v2 'd["taskDefinition"]["containerDefinitions"][0]["image"] == "ecsd/demoapp:v2"'
+ok register-task-definition-v2
+
+ecs update-service update-service --cluster "$cluster" --service "$service" --task-definition "$family:2"
+check update-service 'd["service"]["taskDefinition"].endswith(":2")'
+ecs update-service describe-services --cluster "$cluster" --services "$service"
+check update-service 'd["services"][0]["taskDefinition"].endswith(":2")'
+check update-service '[x["taskDefinition"][-2:] for x in d["services"][0]["deployments"] if x["status"] == "PRIMARY"] == [":2"]'
+ok update-service
+
+ecs delete-service delete-service --cluster "$cluster" --service "$service" --force
+check delete-service 'd["service"]["status"] in ("DRAINING", "INACTIVE")'
+ecs delete-service describe-services --cluster "$cluster" --services "$service"
+check delete-service 'all(s["status"] in ("DRAINING", "INACTIVE") for s in d["services"]) and all(f["reason"] == "MISSING" for f in d["failures"])'
+ok delete-service
+
+ecs describe-clusters-missing describe-clusters --clusters "no-such-cluster$run_id"
+check describe-clusters-missing 'd["clusters"] == [] and [f["reason"] for f in d["failures"]] == ["MISSING"]'
+ok describe-clusters-missing
+
+if aws --endpoint-url "$endpoint" ecs update-service --cluster "$cluster" --service "no-such-service" \
+	--desired-count 1 >/dev/null 2>"$tmp/stderr"; then
+	fail update-service-missing "exited 0, want an error"
+fi
+grep -q ServiceNotFoundException "$tmp/stderr" ||
+	fail update-service-missing "stderr lacks ServiceNotFoundException: $(cat "$tmp/stderr")"
+ok update-service-missing
+
+if ((${#failed[@]})); then
+	echo "FAILED steps: ${failed[*]}" >&2
+	exit 1
+fi
+echo PASS
