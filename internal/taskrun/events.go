@@ -1,0 +1,152 @@
+package taskrun
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/runtime"
+)
+
+// Stop reasons ECS writes.
+const (
+	ReasonEssentialExited = "Essential container in task exited"
+	ReasonUserStopped     = "Task stopped by user"
+)
+
+// ApplyEvent folds one driver event into the task record, at time now;
+// spec is what the driver runs for the task. It returns true when the task
+// must now be stopped because an essential container ended while the task
+// was meant to run.
+func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time.Time) (stop bool) {
+	essential := func(name string) bool {
+		c, ok := container(spec, name)
+		return ok && c.Essential
+	}
+	t.Version++
+	if ev.Kind == runtime.TaskStopped {
+		t.LastStatus = aws.String(Deprovisioning)
+		t.ExecutionStoppedAt = aws.Time(now)
+		return false
+	}
+	i := slices.IndexFunc(t.Containers, func(c types.Container) bool { return aws.ToString(c.Name) == ev.Container })
+	if i < 0 {
+		return false
+	}
+	c := &t.Containers[i]
+	switch ev.Kind {
+	case runtime.PullStarted:
+		if t.PullStartedAt == nil {
+			t.PullStartedAt = aws.Time(now)
+		}
+	case runtime.PullStopped:
+		t.PullStoppedAt = aws.Time(now)
+	case runtime.Started:
+		c.LastStatus = aws.String(Running)
+		c.RuntimeId = aws.String(ev.RuntimeID)
+		c.NetworkBindings = bindings(ev.Bindings)
+		if ev.Health != "" {
+			c.HealthStatus = types.HealthStatus(ev.Health)
+		}
+		if aws.ToString(t.LastStatus) == Pending && allUp(t, essential) {
+			t.LastStatus = aws.String(Activating)
+		}
+	case runtime.HealthChanged:
+		c.HealthStatus = types.HealthStatus(ev.Health)
+	case runtime.PullFailed, runtime.StartFailed, runtime.Exited:
+		c.LastStatus = aws.String(Stopped)
+		c.ExitCode = ev.ExitCode
+		if ev.Reason != "" {
+			c.Reason = aws.String(ev.Reason)
+		}
+		if !essential(ev.Container) {
+			if aws.ToString(t.LastStatus) == Pending && allUp(t, essential) {
+				t.LastStatus = aws.String(Activating)
+			}
+			break
+		}
+		if aws.ToString(t.DesiredStatus) == Stopped {
+			break // already stopping for another reason; keep that one
+		}
+		t.DesiredStatus = aws.String(Stopped)
+		if ev.Kind == runtime.Exited {
+			t.StopCode = types.TaskStopCodeEssentialContainerExited
+			t.StoppedReason = aws.String(ReasonEssentialExited)
+		} else {
+			t.StopCode = types.TaskStopCodeTaskFailedToStart
+			t.StoppedReason = aws.String(ev.Reason)
+		}
+		stop = true
+	}
+	t.HealthStatus = taskHealth(t, spec)
+	return stop
+}
+
+// allUp: no container is still waiting to start, and an essential one runs.
+func allUp(t *types.Task, essential func(string) bool) bool {
+	running := false
+	for _, c := range t.Containers {
+		switch aws.ToString(c.LastStatus) {
+		case Running:
+			running = running || essential(aws.ToString(c.Name))
+		case Stopped:
+		default:
+			return false
+		}
+	}
+	return running
+}
+
+// taskHealth: UNHEALTHY if any essential container is; HEALTHY if every
+// essential container that has a health check is; UNKNOWN otherwise, and
+// when no essential container has a health check.
+func taskHealth(t *types.Task, spec runtime.TaskSpec) types.HealthStatus {
+	checked, healthy := 0, 0
+	for _, c := range t.Containers {
+		cs, ok := container(spec, aws.ToString(c.Name))
+		if !ok || !cs.Essential || cs.HealthCheck == nil {
+			continue
+		}
+		checked++
+		switch c.HealthStatus {
+		case types.HealthStatusUnhealthy:
+			return types.HealthStatusUnhealthy
+		case types.HealthStatusHealthy:
+			healthy++
+		}
+	}
+	if checked > 0 && healthy == checked {
+		return types.HealthStatusHealthy
+	}
+	return types.HealthStatusUnknown
+}
+
+func container(spec runtime.TaskSpec, name string) (runtime.ContainerSpec, bool) {
+	for _, c := range spec.Containers {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return runtime.ContainerSpec{}, false
+}
+
+func bindings(bs []runtime.NetworkBinding) []types.NetworkBinding {
+	out := make([]types.NetworkBinding, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, types.NetworkBinding{
+			BindIP:        aws.String(b.BindIP),
+			ContainerPort: aws.Int32(b.ContainerPort),
+			HostPort:      aws.Int32(b.HostPort),
+			Protocol:      types.TransportProtocol(b.Protocol),
+		})
+	}
+	return out
+}
+
+// describeStopFailure is the stopped reason for a task the driver refused.
+func describeStopFailure(err error) string {
+	return fmt.Sprintf("CannotStartContainerError: %v", err)
+}

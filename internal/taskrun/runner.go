@@ -1,0 +1,307 @@
+package taskrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/clock"
+	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/store"
+)
+
+// Config wires a Runner.
+type Config struct {
+	Store  *store.Store
+	Clock  clock.Clock
+	Logger *slog.Logger
+}
+
+// Runner keeps stored tasks and the driver's reality in step.
+type Runner struct {
+	store  *store.Store
+	clock  clock.Clock
+	log    *slog.Logger
+	driver runtime.Driver
+
+	mu   sync.Mutex
+	live map[string]liveTask // tasks the driver has, by task ARN
+
+	kick chan struct{}
+}
+
+type liveTask struct {
+	key  string // store key of the task
+	spec runtime.TaskSpec
+}
+
+// New returns a Runner; give it its driver with Attach before Recover or Run.
+// The driver's sink must be the Runner's HandleEvent.
+func New(cfg Config) *Runner {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	r := &Runner{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, live: map[string]liveTask{}, kick: make(chan struct{}, 1)}
+	cfg.Store.Subscribe(func(changes []store.Change) {
+		for _, c := range changes {
+			if c.Bucket == store.Tasks {
+				r.Kick()
+				return
+			}
+		}
+	})
+	return r
+}
+
+// Attach sets the driver the Runner runs tasks with.
+func (r *Runner) Attach(d runtime.Driver) { r.driver = d }
+
+// Kick asks for a pass soon; it never blocks.
+func (r *Runner) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run makes passes whenever tasks change, until ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	r.Kick()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.kick:
+			if err := r.Pass(ctx); err != nil {
+				r.log.Error("running tasks", "error", err)
+			}
+		}
+	}
+}
+
+func (r *Runner) now() time.Time { return r.clock.Now().UTC().Truncate(time.Millisecond) }
+
+func (r *Runner) liveTask(arn string) (liveTask, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lt, ok := r.live[arn]
+	return lt, ok
+}
+
+// HandleEvent is the driver's sink: it records what happened to a task.
+func (r *Runner) HandleEvent(ev runtime.Event) {
+	lt, ok := r.liveTask(ev.TaskARN)
+	if !ok {
+		return // a task ecsd stopped tracking (stopped after recovery)
+	}
+	err := r.store.Update(func(tx *store.Tx) error {
+		var rec store.TaskRecord
+		found, err := tx.Get(store.Tasks, lt.key, &rec)
+		if err != nil || !found {
+			return err
+		}
+		ApplyEvent(&rec.Task, lt.spec, ev, r.now())
+		if ev.Kind == runtime.TaskStopped && rec.Task.StoppingAt == nil {
+			rec.Task.StoppingAt = rec.Task.ExecutionStoppedAt
+		}
+		return tx.Put(store.Tasks, lt.key, rec)
+	})
+	if err != nil {
+		r.log.Error("recording a task event", "event", ev.String(), "error", err)
+	}
+}
+
+// unfinished is a task the pass looks at.
+type unfinished struct {
+	key  string
+	task types.Task
+	td   types.TaskDefinition
+}
+
+// Pass takes one step for every task that needs one.
+func (r *Runner) Pass(ctx context.Context) error {
+	var todo []unfinished
+	err := r.store.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Tasks, "", "", func(key string, raw []byte) error {
+			var rec store.TaskRecord
+			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
+				return err
+			}
+			_, live := r.liveTask(aws.ToString(rec.Task.TaskArn))
+			step := NextStep(rec.Task, live)
+			if step == StepNone {
+				return nil
+			}
+			u := unfinished{key: key, task: rec.Task}
+			if step == StepStart {
+				td, err := taskDefinition(tx, key, aws.ToString(rec.Task.TaskDefinitionArn))
+				if err != nil {
+					return err
+				}
+				u.td = td
+			}
+			todo = append(todo, u)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range todo {
+		if err := r.step(ctx, u); err != nil {
+			errs = append(errs, fmt.Errorf("task %s: %w", aws.ToString(u.task.TaskArn), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// taskDefinition loads the revision a task runs.
+func taskDefinition(tx *store.Tx, taskKey, arn string) (types.TaskDefinition, error) {
+	region, _, _ := strings.Cut(taskKey, "/")
+	ref := arn[strings.LastIndex(arn, "/")+1:]
+	family, rev, _ := strings.Cut(ref, ":")
+	n, _ := strconv.Atoi(rev)
+	var rec store.TaskDefinitionRecord
+	found, err := tx.Get(store.TaskDefinitions, store.RevisionKey(region, family, int32(n)), &rec)
+	if err != nil {
+		return types.TaskDefinition{}, err
+	}
+	if !found {
+		return types.TaskDefinition{}, fmt.Errorf("task definition %s is gone", arn)
+	}
+	return rec.TaskDefinition, nil
+}
+
+// update applies change to the stored task if its next step is still want
+// (StepNone: unconditionally, unless the task is gone).
+func (r *Runner) update(key string, want Step, change func(t *types.Task)) (bool, error) {
+	applied := false
+	err := r.store.Update(func(tx *store.Tx) error {
+		var rec store.TaskRecord
+		found, err := tx.Get(store.Tasks, key, &rec)
+		if err != nil || !found {
+			return err
+		}
+		_, live := r.liveTask(aws.ToString(rec.Task.TaskArn))
+		if want != StepNone && NextStep(rec.Task, live) != want {
+			return nil
+		}
+		change(&rec.Task)
+		rec.Task.Version++
+		applied = true
+		return tx.Put(store.Tasks, key, rec)
+	})
+	return applied, err
+}
+
+func (r *Runner) step(ctx context.Context, u unfinished) error {
+	arn := aws.ToString(u.task.TaskArn)
+	now := r.now()
+	_, live := r.liveTask(arn)
+	switch step := NextStep(u.task, live); step {
+	case StepStart:
+		spec := SpecFor(u.task, u.td)
+		if err := runtime.Validate(spec); err != nil {
+			_, uerr := r.update(u.key, StepStart, func(t *types.Task) { failToStart(t, describeStopFailure(err), now) })
+			return uerr
+		}
+		// Record PENDING before the driver can report anything.
+		ok, err := r.update(u.key, StepStart, func(t *types.Task) {
+			if aws.ToString(t.LastStatus) != Provisioning || aws.ToString(t.DesiredStatus) != Running {
+				return
+			}
+			t.LastStatus = aws.String(Pending)
+			t.Connectivity = types.ConnectivityConnected
+			t.ConnectivityAt = aws.Time(now)
+		})
+		if err != nil || !ok {
+			return err
+		}
+		r.mu.Lock()
+		r.live[arn] = liveTask{key: u.key, spec: spec}
+		r.mu.Unlock()
+		if err := r.driver.Start(ctx, spec); err != nil {
+			r.forget(arn)
+			_, uerr := r.update(u.key, StepNone, func(t *types.Task) { failToStart(t, describeStopFailure(err), now) })
+			return errors.Join(fmt.Errorf("starting: %w", err), uerr)
+		}
+		r.log.Info("task started", "task", arn, "driver", r.driver.Name())
+		return nil
+	case StepDiscard:
+		_, err := r.update(u.key, step, func(t *types.Task) {
+			t.LastStatus = aws.String(Stopped)
+			t.StoppingAt, t.ExecutionStoppedAt, t.StoppedAt = aws.Time(now), aws.Time(now), aws.Time(now)
+			for i := range t.Containers {
+				t.Containers[i].LastStatus = aws.String(Stopped)
+			}
+		})
+		return err
+	case StepActivate:
+		_, err := r.update(u.key, step, func(t *types.Task) {
+			t.LastStatus = aws.String(Running)
+			t.StartedAt = aws.Time(now)
+		})
+		return err
+	case StepDeactivate:
+		_, err := r.update(u.key, step, func(t *types.Task) { t.LastStatus = aws.String(Deactivating) })
+		return err
+	case StepStop:
+		ok, err := r.update(u.key, step, func(t *types.Task) {
+			t.LastStatus = aws.String(Stopping)
+			t.StoppingAt = aws.Time(now)
+		})
+		if err != nil || !ok {
+			return err
+		}
+		if err := r.driver.Stop(ctx, arn); err != nil && !errors.Is(err, runtime.ErrUnknownTask) {
+			return fmt.Errorf("stopping: %w", err)
+		}
+		return nil
+	case StepFinish:
+		_, err := r.update(u.key, step, func(t *types.Task) {
+			t.LastStatus = aws.String(Stopped)
+			t.StoppedAt = aws.Time(now)
+			if t.ExecutionStoppedAt == nil {
+				t.ExecutionStoppedAt = aws.Time(now)
+			}
+			for i := range t.Containers {
+				t.Containers[i].LastStatus = aws.String(Stopped)
+			}
+		})
+		if err == nil {
+			r.forget(arn)
+		}
+		return err
+	}
+	return nil
+}
+
+func (r *Runner) forget(arn string) {
+	r.mu.Lock()
+	delete(r.live, arn)
+	r.mu.Unlock()
+}
+
+// failToStart records a task that could not be started at all.
+func failToStart(t *types.Task, reason string, now time.Time) {
+	t.DesiredStatus = aws.String(Stopped)
+	t.LastStatus = aws.String(Stopped)
+	t.StopCode = types.TaskStopCodeTaskFailedToStart
+	t.StoppedReason = aws.String(reason)
+	t.StoppingAt, t.ExecutionStoppedAt, t.StoppedAt = aws.Time(now), aws.Time(now), aws.Time(now)
+	for i := range t.Containers {
+		t.Containers[i].LastStatus = aws.String(Stopped)
+	}
+}

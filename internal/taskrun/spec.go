@@ -1,0 +1,83 @@
+package taskrun
+
+import (
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/runtime"
+)
+
+// SpecFor is what the driver must run for task t of task definition td:
+// the containers of td with the task's overrides applied.
+func SpecFor(t types.Task, td types.TaskDefinition) runtime.TaskSpec {
+	spec := runtime.TaskSpec{
+		TaskARN:  aws.ToString(t.TaskArn),
+		Cluster:  clusterName(aws.ToString(t.ClusterArn)),
+		Family:   aws.ToString(td.Family),
+		Revision: td.Revision,
+	}
+	var overrides []types.ContainerOverride
+	if t.Overrides != nil {
+		overrides = t.Overrides.ContainerOverrides
+	}
+	for _, cd := range td.ContainerDefinitions {
+		c := runtime.ContainerSpec{
+			Name:             aws.ToString(cd.Name),
+			Image:            aws.ToString(cd.Image),
+			EntryPoint:       cd.EntryPoint,
+			Command:          cd.Command,
+			Environment:      map[string]string{},
+			WorkingDirectory: aws.ToString(cd.WorkingDirectory),
+			Essential:        cd.Essential == nil || *cd.Essential,
+			StopTimeout:      time.Duration(aws.ToInt32(cd.StopTimeout)) * time.Second,
+		}
+		for _, kv := range cd.Environment {
+			c.Environment[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+		}
+		for _, o := range overrides {
+			if aws.ToString(o.Name) != c.Name {
+				continue
+			}
+			if o.Command != nil {
+				c.Command = o.Command
+			}
+			for _, kv := range o.Environment {
+				c.Environment[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+			}
+		}
+		for _, pm := range cd.PortMappings {
+			if pm.ContainerPort == nil {
+				continue
+			}
+			c.PortMappings = append(c.PortMappings, runtime.PortMapping{
+				ContainerPort: *pm.ContainerPort,
+				HostPort:      aws.ToInt32(pm.HostPort),
+				Protocol:      strings.ToLower(string(pm.Protocol)),
+			})
+		}
+		if hc := cd.HealthCheck; hc != nil && len(hc.Command) > 0 && hc.Command[0] != "NONE" {
+			c.HealthCheck = &runtime.HealthCheck{
+				Command:     hc.Command,
+				Interval:    seconds(hc.Interval),
+				Timeout:     seconds(hc.Timeout),
+				Retries:     int(aws.ToInt32(hc.Retries)),
+				StartPeriod: seconds(hc.StartPeriod),
+			}
+		}
+		for _, d := range cd.DependsOn {
+			c.DependsOn = append(c.DependsOn, runtime.Dependency{ContainerName: aws.ToString(d.ContainerName), Condition: runtime.DependencyCondition(d.Condition)})
+		}
+		spec.Containers = append(spec.Containers, c)
+	}
+	return spec
+}
+
+func seconds(v *int32) time.Duration { return time.Duration(aws.ToInt32(v)) * time.Second }
+
+func clusterName(arn string) string {
+	_, rest, _ := strings.Cut(arn, ":cluster/")
+	return rest
+}
