@@ -62,7 +62,7 @@ func (d *Drainer) Pass() error {
 	err := d.Store.View(func(tx *store.Tx) error {
 		return tx.Scan(store.Services, "", "", func(key string, raw []byte) error {
 			var rec store.ServiceRecord
-			if err := store.Decode(raw, &rec); err != nil {
+			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
 				return err
 			}
 			if aws.ToString(rec.Service.Status) == "DRAINING" {
@@ -85,9 +85,9 @@ func (d *Drainer) Pass() error {
 			}
 			region, cluster := splitServiceKey(key)
 			busy := false
-			err := tx.Scan(store.Tasks, store.Prefix(region, cluster), "", func(_ string, raw []byte) error {
+			err := tx.Scan(store.Tasks, store.Prefix(region, cluster), "", func(key string, raw []byte) error {
 				var t store.TaskRecord
-				if err := store.Decode(raw, &t); err != nil {
+				if err := tx.Decode(store.Tasks, key, raw, &t); err != nil {
 					return err
 				}
 				if aws.ToString(t.Task.Group) == "service:"+aws.ToString(rec.Service.ServiceName) && aws.ToString(t.Task.LastStatus) != "STOPPED" {
