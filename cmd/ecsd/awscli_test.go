@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
@@ -17,12 +16,8 @@ func TestAWSCLIEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the end-to-end script")
 	}
-	bin := filepath.Join(t.TempDir(), "ecsd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building ecsd: %v\n%s", err, out)
-	}
 	cmd := exec.Command("bash", "../../scripts/e2e-awscli.sh")
-	cmd.Env = append(os.Environ(), "ECSD_BIN="+bin)
+	cmd.Env = append(os.Environ(), "ECSD_BIN="+ecsdBin)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

@@ -20,10 +20,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
+	"github.com/ecsd/ecsd/internal/demoapp"
 	"github.com/ecsd/ecsd/internal/ecsapi"
 	"github.com/ecsd/ecsd/internal/server"
 	"github.com/ecsd/ecsd/internal/store"
+	"github.com/ecsd/ecsd/internal/taskrun"
 	"github.com/ecsd/ecsd/internal/version"
 )
 
@@ -39,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "server":
 		return serve(args, stderr)
+	case "demoapp":
+		return demoapp.Main(args)
 	case "version":
 		fmt.Fprintln(stdout, "ecsd", version.Version)
 		return 0
@@ -57,6 +62,7 @@ func usage(w io.Writer) {
 
 Commands:
   server    run the control plane (default): the Amazon ECS API on one endpoint
+  demoapp   run the demo HTTP application tasks are made of (see README)
   version   print the version
 
 Run 'ecsd server -h' for the server's flags.
@@ -85,6 +91,7 @@ func serve(args []string, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", env("ECSD_DATA_DIR", defaultDataDir()), "directory for ecsd's state (env ECSD_DATA_DIR)")
 	region := fs.String("region", env("ECSD_REGION", "us-east-1"), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
 	account := fs.String("account-id", env("ECSD_ACCOUNT_ID", "000000000000"), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
+	runtimeKind := fs.String("runtime", env("ECSD_RUNTIME", "auto"), "how tasks run: auto (docker if an engine answers, else process), docker, process or fake (env ECSD_RUNTIME)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -129,8 +136,23 @@ func serve(args []string, stderr io.Writer) int {
 	drainer := controller.NewDrainer(st, logger)
 	go drainer.Run(ctx)
 
+	clk := clock.Real()
+	runner := taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: logger})
+	driver, err := newDriver(ctx, *runtimeKind, *dataDir, runner.HandleEvent, clk, logger)
+	if err != nil {
+		logger.Error("cannot start the task runtime", "error", err)
+		return 1
+	}
+	defer driver.Close()
+	runner.Attach(driver)
+	if err := runner.Recover(ctx); err != nil {
+		logger.Error("cannot recover tasks from the last run", "error", err)
+		return 1
+	}
+	go runner.Run(ctx)
+
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account)
+	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,18 +19,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// The test binary doubles as ecsd: with ECSD_TEST_MAIN=1 it runs main's run.
+// ecsdBin is ecsd built for the tests: a static binary (CGO_ENABLED=0), as
+// a release is, so the docker runtime can put it in the demo image.
+var ecsdBin string
+
 func TestMain(m *testing.M) {
-	if os.Getenv("ECSD_TEST_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	dir, err := os.MkdirTemp("", "ecsd-test-")
+	if err != nil {
+		panic(err)
 	}
-	os.Exit(m.Run())
+	ecsdBin = filepath.Join(dir, "ecsd")
+	build := exec.Command("go", "build", "-o", ecsdBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building ecsd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
-// process is an ecsd running as a child process.
-type process struct {
+// ecsdProcess is an ecsd running as a child process.
+type ecsdProcess struct {
 	cmd  *exec.Cmd
 	addr string
+	logs *syncBuffer
+}
+
+// syncBuffer collects a child's output safely.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -41,16 +75,21 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startECSD(t *testing.T, addr, dataDir string) *process {
+// startECSD runs ecsd on addr with dataDir and extra flags (default
+// --runtime fake, so tests that only need the API start no real workload).
+func startECSD(t *testing.T, addr, dataDir string, flags ...string) *ecsdProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "server", "--listen", addr, "--data-dir", dataDir, "--account-id", "123456789012")
-	cmd.Env = append(os.Environ(), "ECSD_TEST_MAIN=1")
-	var logs strings.Builder
-	cmd.Stderr = &logs
+	if len(flags) == 0 {
+		flags = []string{"--runtime", "fake"}
+	}
+	cmd := exec.Command(ecsdBin, append([]string{"server", "--listen", addr, "--data-dir", dataDir, "--account-id", "123456789012"}, flags...)...)
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	cmd.Stdout = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, addr: addr}
+	p := &ecsdProcess{cmd: cmd, addr: addr, logs: logs}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -66,7 +105,7 @@ func startECSD(t *testing.T, addr, dataDir string) *process {
 	}
 }
 
-func (p *process) client() *ecs.Client {
+func (p *ecsdProcess) client() *ecs.Client {
 	return ecs.New(ecs.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String("http://" + p.addr),
@@ -159,8 +198,7 @@ func TestDurableAcrossKill(t *testing.T) {
 func TestDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
 	startECSD(t, freeAddr(t), dir)
-	cmd := exec.Command(os.Args[0], "server", "--listen", freeAddr(t), "--data-dir", dir)
-	cmd.Env = append(os.Environ(), "ECSD_TEST_MAIN=1")
+	cmd := exec.Command(ecsdBin, "server", "--listen", freeAddr(t), "--data-dir", dir, "--runtime", "fake")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use by another ecsd") {
 		t.Fatalf("second ecsd: %v %s", err, out)

@@ -216,6 +216,13 @@ type Driver interface {
 	Close() error
 }
 
+// Drainer is implemented by every driver in ecsd: Drain waits until every
+// event emitted so far has been delivered and the sink has returned. Tests
+// on a fake clock call it after clock.Fake.Advance.
+type Drainer interface {
+	Drain(ctx context.Context) error
+}
+
 // Container lifecycle states reported by Recover (ECS lastStatus values).
 const (
 	StatusPending = "PENDING"

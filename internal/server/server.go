@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"

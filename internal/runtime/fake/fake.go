@@ -172,7 +172,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) error {
 	}
 	m := d.m
 	m.mu.Lock()
-	if m.tasks[spec.TaskARN] != nil {
+	if old := m.tasks[spec.TaskARN]; old != nil && !old.lc.Done() {
 		m.mu.Unlock()
 		return fmt.Errorf("starting %s: %w", spec.TaskARN, runtime.ErrTaskExists)
 	}
@@ -191,7 +191,7 @@ func (d *Driver) Stop(ctx context.Context, taskARN string) error {
 	m.mu.Lock()
 	t := m.tasks[taskARN]
 	m.mu.Unlock()
-	if t == nil || t.owner.Load() != d {
+	if t == nil || t.owner.Load() != d || t.lc.Done() {
 		return fmt.Errorf("stopping %s: %w", taskARN, runtime.ErrUnknownTask)
 	}
 	t.lc.Stop()
@@ -393,7 +393,9 @@ func (t *task) TaskDone() {
 	m := t.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.tasks, t.lc.Spec().TaskARN)
+	if arn := t.lc.Spec().TaskARN; m.tasks[arn] == t {
+		delete(m.tasks, arn)
+	}
 	if t.owner.Load() == nil {
 		m.lost = append(m.lost, t)
 	}
@@ -420,3 +422,5 @@ func (t *task) exit(c *container, code int32, reason string) {
 	}
 	t.lc.Exited(c.name, &code, reason)
 }
+
+var _ runtime.Drainer = (*Driver)(nil)

@@ -120,7 +120,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) error {
 		return fmt.Errorf("starting %s: %w", spec.TaskARN, err)
 	}
 	d.mu.Lock()
-	if d.tasks[spec.TaskARN] != nil {
+	if old := d.tasks[spec.TaskARN]; old != nil && !old.lc.Done() {
 		d.mu.Unlock()
 		return fmt.Errorf("starting %s: %w", spec.TaskARN, runtime.ErrTaskExists)
 	}
@@ -146,7 +146,7 @@ func (d *Driver) Stop(ctx context.Context, taskARN string) error {
 	d.mu.Lock()
 	t := d.tasks[taskARN]
 	d.mu.Unlock()
-	if t == nil {
+	if t == nil || t.lc.Done() {
 		return fmt.Errorf("stopping %s: %w", taskARN, runtime.ErrUnknownTask)
 	}
 	t.lc.Stop()
@@ -247,7 +247,7 @@ func (t *task) persistLocked() error {
 		return err
 	}
 	tmp := t.statePath() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil { // it holds the environment
 		return err
 	}
 	return os.Rename(tmp, t.statePath())
@@ -422,14 +422,15 @@ func (t *task) TaskDone() {
 	if t.d.closed.Load() {
 		return
 	}
+	t.d.mu.Lock()
+	defer t.d.mu.Unlock()
+	if t.d.tasks[t.arn] != t {
+		return
+	}
+	delete(t.d.tasks, t.arn)
 	if err := os.Remove(t.statePath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.d.log.Error("removing task state", "task", t.arn, "err", err)
 	}
-	t.d.mu.Lock()
-	if t.d.tasks[t.arn] == t {
-		delete(t.d.tasks, t.arn)
-	}
-	t.d.mu.Unlock()
 }
 
 // command returns the argv for spec and env defaults that come with it.
@@ -773,3 +774,5 @@ func lookPath(file, path string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: executable file not found in $PATH", file)
 }
+
+var _ runtime.Drainer = (*Driver)(nil)

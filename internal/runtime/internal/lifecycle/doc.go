@@ -16,8 +16,9 @@
 // terminal; from then on waiting containers become terminal without
 // starting and running containers are stopped once every container that
 // depends on them is terminal (reverse dependency order, as ECS does).
-// When all containers are terminal the Task emits TaskStopped and calls
-// Backend.TaskDone.
+// When all containers are terminal the Task calls Backend.TaskDone and
+// then emits TaskStopped, so whoever sees TaskStopped finds the driver
+// done with the task.
 //
 // HealthTracker implements Docker's health-check result rules, used by the
 // drivers that run probes themselves.

@@ -21,7 +21,8 @@ type Backend interface {
 	// SIGKILL after its stop timeout. The exit is reported with Exited.
 	// It is called at most once per container.
 	StopContainer(name string)
-	// TaskDone is called once, after TaskStopped was emitted.
+	// TaskDone is called once, when every container is terminal, just
+	// before TaskStopped is emitted.
 	TaskDone()
 }
 
@@ -261,6 +262,7 @@ func (t *Task) finish(c *container, kind runtime.EventKind, code *int32, reason 
 type action struct {
 	start, stop string
 	done        bool
+	stopped     runtime.Event // with done: the TaskStopped event
 }
 
 // update runs change under the lock, recomputes what follows, then carries
@@ -277,7 +279,10 @@ func (t *Task) update(change func()) {
 		case a.stop != "":
 			t.backend.StopContainer(a.stop)
 		case a.done:
+			// Forget the task first, so that a consumer seeing
+			// TaskStopped finds the driver done with it.
 			t.backend.TaskDone()
+			t.emit(a.stopped)
 		}
 	}
 }
@@ -324,8 +329,7 @@ func (t *Task) evaluate() []action {
 	}
 	if allTerminal {
 		t.done = true
-		t.emit(t.event(nil, runtime.TaskStopped))
-		actions = append(actions, action{done: true})
+		actions = append(actions, action{done: true, stopped: t.event(nil, runtime.TaskStopped)})
 	}
 	return actions
 }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ecsd/ecsd/internal/clock"
+	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/runtime/docker"
+	"github.com/ecsd/ecsd/internal/runtime/fake"
+	"github.com/ecsd/ecsd/internal/runtime/process"
+)
+
+// newDriver makes the runtime driver --runtime asks for. auto means docker
+// when an engine answers, else process.
+func newDriver(ctx context.Context, kind, dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+	switch kind {
+	case "auto":
+		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		d, err := newDocker(pingCtx, sink, clk, logger)
+		cancel()
+		if err == nil {
+			return d, nil
+		}
+		logger.Info("no Docker engine answers; running tasks as host processes", "reason", err)
+		return newProcess(dataDir, sink, clk, logger)
+	case "docker":
+		return newDocker(ctx, sink, clk, logger)
+	case "process":
+		return newProcess(dataDir, sink, clk, logger)
+	case "fake":
+		return fake.New(clk, sink, fake.Options{Logger: logger}), nil
+	}
+	return nil, fmt.Errorf("--runtime %q: use auto, docker, process or fake", kind)
+}
+
+func newDocker(ctx context.Context, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the ecsd binary for the demo image: %w", err)
+	}
+	return docker.New(ctx, sink, docker.Options{Clock: clk, Logger: logger, DemoBinary: self})
+}
+
+func newProcess(dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+	return process.New(sink, process.Options{DataDir: filepath.Join(dataDir, "process"), Clock: clk, Logger: logger})
+}
