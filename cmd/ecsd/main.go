@@ -24,6 +24,7 @@ import (
 	"github.com/ecsd/ecsd/internal/controller"
 	"github.com/ecsd/ecsd/internal/demoapp"
 	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/server"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
@@ -92,6 +93,9 @@ func serve(args []string, stderr io.Writer) int {
 	region := fs.String("region", env("ECSD_REGION", "us-east-1"), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
 	account := fs.String("account-id", env("ECSD_ACCOUNT_ID", "000000000000"), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
 	runtimeKind := fs.String("runtime", env("ECSD_RUNTIME", "auto"), "how tasks run: auto (docker if an engine answers, else process), docker, process or fake (env ECSD_RUNTIME)")
+	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", 40*time.Second), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
+	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
+	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -151,6 +155,12 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	go runner.Run(ctx)
 
+	services := controller.NewServices(controller.ServicesConfig{
+		Store: st, Clock: clk, Logger: logger, AccountID: *account,
+		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax},
+	})
+	go services.Run(ctx)
+
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name())
 	errc := make(chan error, 1)
@@ -168,6 +178,13 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Warn("shutdown did not finish cleanly", "error", err)
 	}
 	return 0
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }
 
 func isDigits(s string) bool {

@@ -68,6 +68,8 @@ type group struct {
 	running    int32 // lastStatus RUNNING
 	preRunning int32 // lastStatus before RUNNING
 	stops      int32 // tasks stopped by this step
+
+	scalingReason string // cached ScalingReason for this group's stops
 }
 
 func (g *group) live() int32 {
@@ -430,11 +432,14 @@ func (d *decider) stop(g *group, i int, cause StopCause) {
 		st.Reason = ELBHealthReason(t.TargetGroupARN)
 		d.plan.Events = append(d.plan.Events, targetUnhealthyEvent(name, t))
 	default:
-		id := g.dep.ID
-		if id == "" && d.primary != nil {
-			id = d.primary.dep.ID
+		if g.scalingReason == "" {
+			id := g.dep.ID
+			if id == "" && d.primary != nil {
+				id = d.primary.dep.ID
+			}
+			g.scalingReason = ScalingReason(id)
 		}
-		st.Reason = ScalingReason(id)
+		st.Reason = g.scalingReason
 	}
 	g.stops++
 	d.plan.Stops = append(d.plan.Stops, st)

@@ -126,7 +126,7 @@ func (s *sim) deploy(n, rev int, b behaviour) {
 	s.st.Deployments = append([]Deployment{{
 		ID: depID(n), Status: DeploymentPrimary, TaskDefinition: taskDef(rev), CreatedAt: s.now,
 		DesiredCount: s.st.Service.DesiredCount, RolloutState: types.DeploymentRolloutStateInProgress,
-		RolloutStateReason: InProgressReason(depID(n)),
+		RolloutStateReason:   InProgressReason(depID(n)),
 		ContainerHealthCheck: s.hc, LoadBalanced: s.lb,
 	}}, s.st.Deployments...)
 }

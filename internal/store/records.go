@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/rollout"
 )
 
 // TaskDefinitionRecord is one registered revision with its tags.
@@ -20,14 +22,23 @@ type FamilyRecord struct {
 }
 
 // ServiceRecord is a service as DescribeServices shows it (deployments,
-// events and tags included).
+// events and tags included), with the service scheduler's bookkeeping.
 type ServiceRecord struct {
 	Service types.Service
+	// Scheduler is what the rolling scheduler remembers between steps
+	// (the last completed deployment, start back-off, ...).
+	Scheduler rollout.Memory
 }
 
-// TaskRecord is a task as DescribeTasks shows it.
+// TaskRecord is a task as DescribeTasks shows it, with the service
+// scheduler's marks.
 type TaskRecord struct {
 	Task types.Task
+	// Accounted: the scheduler has counted this stopped task (circuit
+	// breaker, back-off) and no longer needs to see it.
+	Accounted bool
+	// SeenHealthy: the task has been healthy at least once.
+	SeenHealthy bool
 }
 
 // Key joins path elements into a store key.

@@ -1,0 +1,508 @@
+package controller
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/clock"
+	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/rollout"
+	"github.com/ecsd/ecsd/internal/store"
+)
+
+// maxEvents is how many service events ECS keeps.
+const maxEvents = 100
+
+// Services is the service scheduler: for each service it loads the stored
+// state, asks rollout.Decide for the next step, and applies it — tasks
+// started and stopped, deployments and events recorded — in one transaction.
+type Services struct {
+	store     *store.Store
+	clock     clock.Clock
+	log       *slog.Logger
+	accountID string
+	params    rollout.Params
+	queue     *queue
+}
+
+// ServicesConfig wires a Services controller.
+type ServicesConfig struct {
+	Store     *store.Store
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	AccountID string
+	Params    rollout.Params // timings: the 40 s healthy rule, start back-off
+}
+
+// NewServices returns the scheduler, subscribed to store changes.
+func NewServices(cfg ServicesConfig) *Services {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Services{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, accountID: cfg.AccountID, params: cfg.Params, queue: newQueue(cfg.Clock)}
+	cfg.Store.Subscribe(s.notice)
+	return s
+}
+
+// notice queues the services a committed write may concern: a changed
+// service itself, or every service of the cluster whose task changed.
+func (s *Services) notice(changes []store.Change) {
+	clusters := map[string]bool{}
+	for _, c := range changes {
+		switch c.Bucket {
+		case store.Services:
+			s.queue.add(c.Key)
+		case store.Tasks:
+			if i := strings.LastIndexByte(c.Key, '/'); i > 0 {
+				clusters[c.Key[:i+1]] = true
+			}
+		}
+	}
+	if len(clusters) == 0 {
+		return
+	}
+	var keys []string
+	s.store.View(func(tx *store.Tx) error {
+		for prefix := range clusters {
+			tx.Scan(store.Services, prefix, "", func(key string, _ []byte) error {
+				keys = append(keys, key)
+				return nil
+			})
+		}
+		return nil
+	})
+	for _, k := range keys {
+		s.queue.add(k)
+	}
+}
+
+// Run syncs queued services until ctx ends.
+func (s *Services) Run(ctx context.Context) {
+	s.queueAll()
+	for {
+		keys, ok := s.queue.next(ctx)
+		if !ok {
+			return
+		}
+		for _, k := range keys {
+			s.syncAndRequeue(k)
+		}
+	}
+}
+
+func (s *Services) queueAll() {
+	s.store.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Services, "", "", func(key string, _ []byte) error {
+			s.queue.add(key)
+			return nil
+		})
+	})
+}
+
+func (s *Services) syncAndRequeue(key string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("service sync panicked", "service", key, "panic", r)
+		}
+	}()
+	plan, err := s.Sync(key)
+	if err != nil {
+		s.log.Error("syncing service", "service", key, "error", err)
+		s.queue.addAfter(key, time.Second)
+		return
+	}
+	if !plan.Empty() || plan.Rollback != nil {
+		s.queue.add(key) // one step per sync: look again at once
+	}
+	if plan.RequeueAfter > 0 {
+		s.queue.addAfter(key, plan.RequeueAfter)
+	}
+}
+
+// SyncAll syncs every stored service once (tests and start-up).
+func (s *Services) SyncAll() error {
+	var keys []string
+	s.store.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Services, "", "", func(key string, _ []byte) error {
+			keys = append(keys, key)
+			return nil
+		})
+	})
+	for _, k := range keys {
+		if _, err := s.Sync(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync takes the next rollout step for the service stored at key.
+func (s *Services) Sync(key string) (rollout.Plan, error) {
+	var plan rollout.Plan
+	err := s.store.Update(func(tx *store.Tx) error {
+		var rec store.ServiceRecord
+		found, err := tx.Get(store.Services, key, &rec)
+		if err != nil || !found || aws.ToString(rec.Service.Status) == rollout.ServiceInactive {
+			return err
+		}
+		region, cluster, _ := splitKey(key)
+		sv := &serviceSync{tx: tx, s: s, region: region, cluster: cluster, rec: &rec, now: s.clock.Now().UTC().Truncate(time.Millisecond), tds: map[string]types.TaskDefinition{}}
+		state, err := sv.load()
+		if err != nil {
+			return err
+		}
+		plan = rollout.Decide(state, sv.now)
+		return sv.apply(plan)
+	})
+	return plan, err
+}
+
+// serviceSync is one service's sync inside its transaction.
+type serviceSync struct {
+	tx              *store.Tx
+	s               *Services
+	region, cluster string
+	rec             *store.ServiceRecord
+	now             time.Time
+	tds             map[string]types.TaskDefinition
+	tasks           map[string]*store.TaskRecord // by ARN
+	taskKeys        map[string]string
+}
+
+func splitKey(key string) (region, cluster, name string) {
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) != 3 {
+		return "", "", ""
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+func (sv *serviceSync) taskDefinition(arn string) (types.TaskDefinition, error) {
+	if td, ok := sv.tds[arn]; ok {
+		return td, nil
+	}
+	ref := arn[strings.LastIndexByte(arn, '/')+1:]
+	family, rev, _ := strings.Cut(ref, ":")
+	var n int32
+	fmt.Sscan(rev, &n)
+	var rec store.TaskDefinitionRecord
+	found, err := sv.tx.Get(store.TaskDefinitions, store.RevisionKey(sv.region, family, n), &rec)
+	if err != nil {
+		return types.TaskDefinition{}, err
+	}
+	if !found {
+		return types.TaskDefinition{}, fmt.Errorf("task definition %s is gone", arn)
+	}
+	sv.tds[arn] = rec.TaskDefinition
+	return rec.TaskDefinition, nil
+}
+
+// hasHealthCheck: an essential container of td has a container health check.
+func hasHealthCheck(td types.TaskDefinition) bool {
+	for _, c := range td.ContainerDefinitions {
+		if (c.Essential == nil || *c.Essential) && c.HealthCheck != nil && len(c.HealthCheck.Command) > 0 && c.HealthCheck.Command[0] != "NONE" {
+			return true
+		}
+	}
+	return false
+}
+
+// load builds the rollout state of the service.
+func (sv *serviceSync) load() (rollout.State, error) {
+	svc := sv.rec.Service
+	st := rollout.State{
+		Service: rollout.Service{
+			Name:                    aws.ToString(svc.ServiceName),
+			Status:                  aws.ToString(svc.Status),
+			DesiredCount:            svc.DesiredCount,
+			DeploymentConfiguration: svc.DeploymentConfiguration,
+			HealthCheckGracePeriod:  time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second,
+		},
+		Memory: sv.rec.Scheduler,
+		Params: sv.s.params,
+	}
+	for _, d := range svc.Deployments {
+		td, err := sv.taskDefinition(aws.ToString(d.TaskDefinition))
+		if err != nil {
+			return st, err
+		}
+		st.Deployments = append(st.Deployments, rollout.Deployment{
+			ID:                   aws.ToString(d.Id),
+			Status:               aws.ToString(d.Status),
+			TaskDefinition:       aws.ToString(d.TaskDefinition),
+			CreatedAt:            aws.ToTime(d.CreatedAt),
+			DesiredCount:         d.DesiredCount,
+			RunningCount:         d.RunningCount,
+			PendingCount:         d.PendingCount,
+			FailedTasks:          d.FailedTasks,
+			RolloutState:         d.RolloutState,
+			RolloutStateReason:   aws.ToString(d.RolloutStateReason),
+			ContainerHealthCheck: hasHealthCheck(td),
+			LoadBalanced:         len(svc.LoadBalancers) > 0,
+		})
+	}
+	group := "service:" + aws.ToString(svc.ServiceName)
+	created := aws.ToTime(svc.CreatedAt)
+	sv.tasks, sv.taskKeys = map[string]*store.TaskRecord{}, map[string]string{}
+	err := sv.tx.Scan(store.Tasks, store.Prefix(sv.region, sv.cluster), "", func(key string, raw []byte) error {
+		var rec store.TaskRecord
+		if err := sv.tx.Decode(store.Tasks, key, raw, &rec); err != nil {
+			return err
+		}
+		t := rec.Task
+		if aws.ToString(t.Group) != group || aws.ToTime(t.CreatedAt).Before(created) {
+			return nil
+		}
+		if aws.ToString(t.LastStatus) == rollout.TaskStopped && rec.Accounted {
+			return nil
+		}
+		arn := aws.ToString(t.TaskArn)
+		sv.tasks[arn], sv.taskKeys[arn] = &rec, key
+		st.Tasks = append(st.Tasks, rollout.Task{
+			ARN:           arn,
+			DeploymentID:  aws.ToString(t.StartedBy),
+			LastStatus:    aws.ToString(t.LastStatus),
+			DesiredStatus: aws.ToString(t.DesiredStatus),
+			CreatedAt:     aws.ToTime(t.CreatedAt),
+			StartedAt:     aws.ToTime(t.StartedAt),
+			HealthStatus:  t.HealthStatus,
+			StopCode:      t.StopCode,
+			StoppedReason: aws.ToString(t.StoppedReason),
+			StoppedAt:     aws.ToTime(t.StoppedAt),
+			Accounted:     rec.Accounted,
+			SeenHealthy:   rec.SeenHealthy,
+		})
+		return nil
+	})
+	return st, err
+}
+
+// apply records the plan: tasks, deployments, counts, events, bookkeeping.
+func (sv *serviceSync) apply(plan rollout.Plan) error {
+	svc := &sv.rec.Service
+	name := aws.ToString(svc.ServiceName)
+	dirty := map[string]bool{}
+	mark := func(arns []string, set func(*store.TaskRecord)) {
+		for _, arn := range arns {
+			if rec, ok := sv.tasks[arn]; ok {
+				set(rec)
+				dirty[arn] = true
+			}
+		}
+	}
+	mark(plan.Accounted, func(r *store.TaskRecord) { r.Accounted = true })
+	mark(plan.SeenHealthy, func(r *store.TaskRecord) { r.SeenHealthy = true })
+
+	var events []string
+	for _, stop := range plan.Stops {
+		rec, ok := sv.tasks[stop.TaskARN]
+		if !ok || aws.ToString(rec.Task.DesiredStatus) == rollout.TaskStopped {
+			continue
+		}
+		rec.Task.DesiredStatus = aws.String(rollout.TaskStopped)
+		rec.Task.StopCode = stop.Code
+		rec.Task.StoppedReason = aws.String(stop.Reason)
+		rec.Task.Version++
+		dirty[stop.TaskARN] = true
+	}
+	for arn := range dirty {
+		if err := sv.tx.Put(store.Tasks, sv.taskKeys[arn], sv.tasks[arn]); err != nil {
+			return err
+		}
+	}
+
+	if plan.Start.Count > 0 {
+		ids, err := sv.startTasks(plan.Start)
+		if err != nil {
+			return err
+		}
+		events = append(events, rollout.StartedEvent(name, ids).Message)
+	}
+	for _, ev := range plan.Events {
+		events = append(events, ev.Message)
+	}
+
+	// Deployments, keeping what the scheduler does not track.
+	old := map[string]types.Deployment{}
+	for _, d := range svc.Deployments {
+		old[aws.ToString(d.Id)] = d
+	}
+	deps := make([]types.Deployment, 0, len(plan.Deployments))
+	for _, pd := range plan.Deployments {
+		d, ok := old[pd.ID]
+		if !ok { // a rollback brought back a deployment that had left the list
+			d = types.Deployment{Id: aws.String(pd.ID), LaunchType: svc.LaunchType, PlatformVersion: svc.PlatformVersion, NetworkConfiguration: svc.NetworkConfiguration, CreatedAt: aws.Time(pd.CreatedAt)}
+		}
+		changed := aws.ToString(d.Status) != pd.Status || d.DesiredCount != pd.DesiredCount || d.RunningCount != pd.RunningCount ||
+			d.PendingCount != pd.PendingCount || d.FailedTasks != pd.FailedTasks || d.RolloutState != pd.RolloutState ||
+			aws.ToString(d.RolloutStateReason) != pd.RolloutStateReason || aws.ToString(d.TaskDefinition) != pd.TaskDefinition
+		d.Status = aws.String(pd.Status)
+		d.TaskDefinition = aws.String(pd.TaskDefinition)
+		d.DesiredCount, d.RunningCount, d.PendingCount, d.FailedTasks = pd.DesiredCount, pd.RunningCount, pd.PendingCount, pd.FailedTasks
+		d.RolloutState = pd.RolloutState
+		d.RolloutStateReason = aws.String(pd.RolloutStateReason)
+		if changed || !ok {
+			d.UpdatedAt = aws.Time(sv.now)
+		}
+		deps = append(deps, d)
+	}
+	svc.Deployments = deps
+	svc.RunningCount, svc.PendingCount = plan.RunningCount, plan.PendingCount
+	if plan.Rollback != nil {
+		svc.TaskDefinition = aws.String(plan.Rollback.TaskDefinition)
+	}
+	sv.addEvents(events)
+	sv.rec.Scheduler = plan.Memory
+	if err := sv.updateServiceDeployment(plan); err != nil {
+		return err
+	}
+	return sv.tx.Put(store.Services, store.Key(sv.region, sv.cluster, name), sv.rec)
+}
+
+// startTasks creates the tasks of a Start; the task runner runs them.
+func (sv *serviceSync) startTasks(start rollout.Start) ([]string, error) {
+	svc := sv.rec.Service
+	td, err := sv.taskDefinition(start.TaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	var cl types.Cluster
+	if _, err := sv.tx.Get(store.Clusters, store.Key(sv.region, sv.cluster), &cl); err != nil {
+		return nil, err
+	}
+	call := &ecsapi.Call{Region: sv.region, Account: sv.s.accountID, Now: sv.now}
+	var tags []types.Tag
+	switch svc.PropagateTags {
+	case types.PropagateTagsService:
+		tags = svc.Tags
+	case types.PropagateTagsTaskDefinition:
+		var rec store.TaskDefinitionRecord
+		if _, err := sv.tx.Get(store.TaskDefinitions, store.RevisionKey(sv.region, aws.ToString(td.Family), td.Revision), &rec); err != nil {
+			return nil, err
+		}
+		tags = rec.Tags
+	}
+	ids := make([]string, 0, start.Count)
+	for range start.Count {
+		t := call.NewTask(cl, td, svc.LaunchType, "service:"+aws.ToString(svc.ServiceName), start.DeploymentID, nil, tags)
+		t.EnableExecuteCommand = svc.EnableExecuteCommand
+		arn := aws.ToString(t.TaskArn)
+		id := arn[strings.LastIndexByte(arn, '/')+1:]
+		if err := sv.tx.Put(store.Tasks, store.Key(sv.region, sv.cluster, id), store.TaskRecord{Task: t}); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// addEvents puts new events first, skipping one identical to the newest,
+// and keeps at most maxEvents.
+func (sv *serviceSync) addEvents(messages []string) {
+	svc := &sv.rec.Service
+	for _, m := range messages {
+		if len(svc.Events) > 0 && aws.ToString(svc.Events[0].Message) == m {
+			continue
+		}
+		ev := types.ServiceEvent{Id: aws.String(uuid()), CreatedAt: aws.Time(sv.now), Message: aws.String(m)}
+		svc.Events = append([]types.ServiceEvent{ev}, svc.Events...)
+	}
+	if len(svc.Events) > maxEvents {
+		svc.Events = svc.Events[:maxEvents]
+	}
+}
+
+func uuid() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// updateServiceDeployment keeps the service-deployment view of the current
+// deployment in step: counts, circuit breaker, rollback, outcome.
+func (sv *serviceSync) updateServiceDeployment(plan rollout.Plan) error {
+	arn := aws.ToString(sv.rec.Service.CurrentServiceDeployment)
+	if arn == "" {
+		return nil
+	}
+	id := arn[strings.LastIndexByte(arn, '/')+1:]
+	key := store.Key(sv.region, sv.cluster, aws.ToString(sv.rec.Service.ServiceName), id)
+	var rec store.ServiceDeploymentRecord
+	found, err := sv.tx.Get(store.ServiceDeployments, key, &rec)
+	if err != nil || !found {
+		return err
+	}
+	sd := &rec.ServiceDeployment
+	before, _ := json.Marshal(sd)
+	var target, primary *rollout.Deployment
+	for i := range plan.Deployments {
+		d := &plan.Deployments[i]
+		if d.ID == rec.DeploymentID {
+			target = d
+		}
+		if d.Status == rollout.DeploymentPrimary {
+			primary = d
+		}
+	}
+	if target != nil && sd.TargetServiceRevision != nil {
+		sd.TargetServiceRevision.RequestedTaskCount = target.DesiredCount
+		sd.TargetServiceRevision.RunningTaskCount = target.RunningCount
+		sd.TargetServiceRevision.PendingTaskCount = target.PendingCount
+	}
+	if cb := sd.DeploymentCircuitBreaker; cb != nil && target != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
+		cb.FailureCount = target.FailedTasks
+	}
+	switch {
+	case plan.Rollback != nil && plan.Rollback.FailedDeploymentID == rec.DeploymentID:
+		sd.Status = types.ServiceDeploymentStatusRollbackInProgress
+		sd.StatusReason = aws.String(rollout.BreakerFailedReason)
+		if cb := sd.DeploymentCircuitBreaker; cb != nil {
+			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusTriggered
+		}
+		sd.Rollback = &types.Rollback{
+			Reason:             aws.String(rollout.BreakerRollbackReason(plan.Rollback.ToDeploymentID)),
+			StartedAt:          aws.Time(sv.now),
+			ServiceRevisionArn: aws.String(sv.revisionARN(plan.Rollback.ToDeploymentID)),
+		}
+	case sd.Status == types.ServiceDeploymentStatusInProgress && target != nil && target.RolloutState == types.DeploymentRolloutStateFailed:
+		// Tripped without a rollback: the deployment stops where it is.
+		sd.Status = types.ServiceDeploymentStatusStopped
+		sd.StatusReason = aws.String(rollout.BreakerFailedReason)
+		sd.StoppedAt, sd.FinishedAt = aws.Time(sv.now), aws.Time(sv.now)
+		if cb := sd.DeploymentCircuitBreaker; cb != nil {
+			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusTriggered
+		}
+	case sd.Status == types.ServiceDeploymentStatusInProgress && target != nil && target.RolloutState == types.DeploymentRolloutStateCompleted && len(plan.Deployments) == 1:
+		sd.Status = types.ServiceDeploymentStatusSuccessful
+		sd.FinishedAt = aws.Time(sv.now)
+		if cb := sd.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
+			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
+		}
+	case sd.Status == types.ServiceDeploymentStatusRollbackInProgress && primary != nil && primary.RolloutState == types.DeploymentRolloutStateCompleted && len(plan.Deployments) == 1:
+		sd.Status = types.ServiceDeploymentStatusRollbackSuccessful
+		sd.FinishedAt = aws.Time(sv.now)
+	}
+	if after, _ := json.Marshal(sd); bytes.Equal(before, after) {
+		return nil
+	}
+	sd.UpdatedAt = aws.Time(sv.now)
+	return sv.tx.Put(store.ServiceDeployments, key, rec)
+}
+
+func (sv *serviceSync) revisionARN(deploymentID string) string {
+	return fmt.Sprintf("arn:aws:ecs:%s:%s:service-revision/%s/%s/%s", sv.region, sv.s.accountID, sv.cluster, aws.ToString(sv.rec.Service.ServiceName), strings.TrimPrefix(deploymentID, "ecs-svc/"))
+}
