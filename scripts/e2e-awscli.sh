@@ -61,7 +61,10 @@ else
 	fi
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	endpoint=http://127.0.0.1:$port
-	"$bin" server --listen "127.0.0.1:$port" --data-dir "$tmp/data" --region us-east-1 >"$tmp/ecsd.log" 2>&1 &
+	# Tasks run as host processes; tasks without health checks count as
+	# healthy after 1 s instead of ECS's 40 s, to keep the run short.
+	"$bin" server --listen "127.0.0.1:$port" --data-dir "$tmp/data" --region us-east-1 \
+		--runtime process --healthy-after 1s >"$tmp/ecsd.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 100); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
@@ -149,6 +152,75 @@ ecs update-service describe-services --cluster "$cluster" --services "$service"
 check update-service 'd["services"][0]["taskDefinition"].endswith(":2")'
 check update-service '[x["taskDefinition"][-2:] for x in d["services"][0]["deployments"] if x["status"] == "PRIMARY"] == [":2"]'
 ok update-service
+
+# wait_completed STEP: polls until the service "rolling" has one deployment,
+# COMPLETED (services-stable only counts tasks; a rollback needs a COMPLETED
+# deployment to return to).
+wait_completed() {
+	for _ in $(seq 120); do
+		ecs "$1" describe-services --cluster "$cluster" --services rolling
+		if python3 -c '
+import json, sys
+d = json.load(sys.stdin)["services"][0]["deployments"]
+sys.exit(0 if len(d) == 1 and d[0]["rolloutState"] == "COMPLETED" else 1)
+' <<<"$out"; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	fail "$1" "deployment not COMPLETED within 60s: $out"
+}
+
+# --- a rolling deployment, then a crashing revision rolled back -------------
+ecs deploy-create create-service --cluster "$cluster" --service-name rolling \
+	--task-definition "$family:1" --desired-count 4 \
+	--deployment-configuration 'minimumHealthyPercent=50,maximumPercent=200,deploymentCircuitBreaker={enable=true,rollback=true}'
+aws --endpoint-url "$endpoint" ecs wait services-stable --cluster "$cluster" --services rolling 2>"$tmp/stderr" ||
+	fail deploy-create "services-stable: $(cat "$tmp/stderr")"
+wait_completed deploy-create
+ok deploy-create "4 tasks of :1 running, services-stable, COMPLETED"
+
+ecs deploy-v2 update-service --cluster "$cluster" --service rolling --task-definition "$family:2"
+aws --endpoint-url "$endpoint" ecs wait services-stable --cluster "$cluster" --services rolling 2>"$tmp/stderr" ||
+	fail deploy-v2 "services-stable: $(cat "$tmp/stderr")"
+ecs deploy-v2 describe-services --cluster "$cluster" --services rolling
+check deploy-v2 'len(d["services"][0]["deployments"]) == 1 and d["services"][0]["deployments"][0]["taskDefinition"].endswith(":2") and d["services"][0]["runningCount"] == 4'
+wait_completed deploy-v2
+ok deploy-v2 "rolled to :2, services-stable, COMPLETED"
+
+python3 -c '
+import json, sys
+td = json.load(open(sys.argv[1]))
+app = td["containerDefinitions"][0]
+app["environment"] = [{"name": "VERSION", "value": "v3"}, {"name": "DEMO_CRASH_AFTER", "value": "0s"}]
+json.dump(td, open(sys.argv[2], "w"))
+' "$tmp/taskdef-v2.json" "$tmp/taskdef-crash.json"
+ecs deploy-crash register-task-definition --cli-input-json "file://$tmp/taskdef-crash.json" --family "$family"
+ecs deploy-crash update-service --cluster "$cluster" --service rolling --task-definition "$family:3"
+rolled_back=
+for _ in $(seq 120); do
+	ecs deploy-crash describe-services --cluster "$cluster" --services rolling
+	if python3 -c '
+import json, sys
+s = json.load(sys.stdin)["services"][0]
+d = s["deployments"]
+sys.exit(0 if len(d) == 1 and d[0]["taskDefinition"].endswith(":2") and d[0]["rolloutState"] == "COMPLETED" and s["runningCount"] == 4 else 1)
+' <<<"$out"; then
+		rolled_back=1
+		break
+	fi
+	sleep 0.5
+done
+[[ -n $rolled_back ]] || fail deploy-crash "no rollback to :2 within 60s: $out"
+check deploy-crash 'any(e["message"].endswith("deployment failed: tasks failed to start.") for e in d["services"][0]["events"])'
+check deploy-crash 'any("rolling back to deployment" in e["message"] for e in d["services"][0]["events"])'
+check deploy-crash 'd["services"][0]["taskDefinition"].endswith(":2")'
+aws --endpoint-url "$endpoint" ecs wait services-stable --cluster "$cluster" --services rolling 2>"$tmp/stderr" ||
+	fail deploy-crash "services-stable: $(cat "$tmp/stderr")"
+ok deploy-crash "circuit breaker rolled back to :2"
+
+ecs deploy-delete delete-service --cluster "$cluster" --service rolling --force
+ok deploy-delete
 
 ecs delete-service delete-service --cluster "$cluster" --service "$service" --force
 check delete-service 'd["service"]["status"] in ("DRAINING", "INACTIVE")'

@@ -161,7 +161,9 @@ func serve(args []string, stderr io.Writer) int {
 	})
 	go services.Run(ctx)
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Keep-alive connections stay open while idle (AWS SDKs reuse them);
+	// without IdleTimeout, ReadHeaderTimeout would cut them after 10 s.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
 	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

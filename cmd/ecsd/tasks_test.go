@@ -68,9 +68,23 @@ func isStatus(s string) func(types.Task) bool {
 	return func(t types.Task) bool { return aws.ToString(t.LastStatus) == s }
 }
 
+// noKeepAlive never reuses connections: task ports are reused by later
+// tasks, and a kept-alive connection to an earlier task's port is dead.
+var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+
+// get fetches url. A task is RUNNING once its process or container runs,
+// which can be a moment before the app listens, so connection errors are
+// retried for a while.
 func get(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err = noKeepAlive.Get(url)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

@@ -285,4 +285,3 @@ func TestDeleteServiceStopsTasks(t *testing.T) {
 		t.Fatalf("%d tasks still run", w.machine.Tasks())
 	}
 }
-
