@@ -88,6 +88,21 @@ func (c *Call) getService(tx *store.Tx, cluster, ref string) (store.ServiceRecor
 	return rec, found, err
 }
 
+// activeService loads a service that must exist and be ACTIVE, with ECS's
+// errors when it does not or is not.
+func (c *Call) activeService(tx *store.Tx, cluster, ref string) (store.ServiceRecord, error) {
+	rec, found, err := c.getService(tx, cluster, ref)
+	switch {
+	case err != nil:
+		return rec, err
+	case !found:
+		return rec, errServiceNotFound()
+	case aws.ToString(rec.Service.Status) != "ACTIVE":
+		return rec, errServiceNotActive()
+	}
+	return rec, nil
+}
+
 // resolveTaskDefinition finds the ACTIVE task definition a service or task
 // is to run.
 func (c *Call) resolveTaskDefinition(tx *store.Tx, ref string) (types.TaskDefinition, error) {
@@ -375,15 +390,9 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 			return err
 		}
 		cluster := aws.ToString(cl.ClusterName)
-		rec, found, err := c.getService(tx, cluster, aws.ToString(in.Service))
+		rec, err := c.activeService(tx, cluster, aws.ToString(in.Service))
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errServiceNotFound()
-		}
-		if aws.ToString(rec.Service.Status) != "ACTIVE" {
-			return errServiceNotActive()
 		}
 		svc = rec.Service
 		newDeployment := in.ForceNewDeployment
@@ -572,15 +581,9 @@ func (a *API) deleteService(c *Call, in *ecs.DeleteServiceInput) (*ecs.DeleteSer
 			return err
 		}
 		cluster := aws.ToString(cl.ClusterName)
-		rec, found, err := c.getService(tx, cluster, aws.ToString(in.Service))
+		rec, err := c.activeService(tx, cluster, aws.ToString(in.Service))
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errServiceNotFound()
-		}
-		if aws.ToString(rec.Service.Status) != "ACTIVE" {
-			return errServiceNotActive()
 		}
 		if rec.Service.DesiredCount > 0 && !aws.ToBool(in.Force) {
 			return invalidParam("The service cannot be stopped while it is scaled above 0.")
