@@ -23,7 +23,13 @@ type Config struct {
 	Store  *store.Store
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// StoppedRetention is how long a STOPPED task stays describable
+	// (ECS: at least an hour); 0 means DefaultStoppedRetention.
+	StoppedRetention time.Duration
 }
+
+// DefaultStoppedRetention is how long ECS keeps stopped tasks visible.
+const DefaultStoppedRetention = time.Hour
 
 // Runner keeps stored tasks and the driver's reality in step.
 type Runner struct {
@@ -31,6 +37,8 @@ type Runner struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	driver runtime.Driver
+
+	retention time.Duration
 
 	mu   sync.Mutex
 	live map[string]liveTask // tasks the driver has, by task ARN
@@ -52,7 +60,10 @@ func New(cfg Config) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	r := &Runner{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, live: map[string]liveTask{}, kick: make(chan struct{}, 1)}
+	if cfg.StoppedRetention <= 0 {
+		cfg.StoppedRetention = DefaultStoppedRetention
+	}
+	r := &Runner{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, retention: cfg.StoppedRetention, live: map[string]liveTask{}, kick: make(chan struct{}, 1)}
 	cfg.Store.Subscribe(func(changes []store.Change) {
 		for _, c := range changes {
 			if c.Bucket == store.Tasks {
@@ -129,14 +140,21 @@ type unfinished struct {
 	td   types.TaskDefinition
 }
 
-// Pass takes one step for every task that needs one.
+// Pass takes one step for every task that needs one, and forgets tasks
+// that stopped longer ago than the retention.
 func (r *Runner) Pass(ctx context.Context) error {
 	var todo []unfinished
+	var expired []string
+	cutoff := r.clock.Now().Add(-r.retention)
 	err := r.store.View(func(tx *store.Tx) error {
 		return tx.Scan(store.Tasks, "", "", func(key string, raw []byte) error {
 			var rec store.TaskRecord
 			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
 				return err
+			}
+			if at := rec.Task.StoppedAt; at != nil && aws.ToString(rec.Task.LastStatus) == Stopped && at.Before(cutoff) {
+				expired = append(expired, key)
+				return nil
 			}
 			_, live := r.liveTask(aws.ToString(rec.Task.TaskArn))
 			step := NextStep(rec.Task, live)
@@ -157,6 +175,18 @@ func (r *Runner) Pass(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if len(expired) > 0 {
+		if err := r.store.Update(func(tx *store.Tx) error {
+			for _, key := range expired {
+				if err := tx.Delete(store.Tasks, key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("forgetting stopped tasks: %w", err)
+		}
 	}
 	var errs []error
 	for _, u := range todo {

@@ -346,3 +346,23 @@ func TestRecoverAfterRestart(t *testing.T) {
 		t.Fatalf("stopping a re-adopted task: %s", got)
 	}
 }
+
+func TestStoppedTasksAreForgottenAfterAnHour(t *testing.T) {
+	h := newHarness(t)
+	h.register("web", types.ContainerDefinition{Name: aws.String("app"), Image: aws.String("web")})
+	arn := h.run("web")
+	h.settle()
+	h.stop(arn)
+	h.settle()
+	h.advance(59 * time.Minute)
+	h.settle()
+	if got := status(h.task(arn)); got != "STOPPED/STOPPED" {
+		t.Fatalf("59 minutes after stopping: %s", got)
+	}
+	h.advance(2 * time.Minute)
+	h.settle()
+	var out ecs.DescribeTasksOutput
+	if err := h.call("DescribeTasks", &ecs.DescribeTasksInput{Tasks: []string{arn}}, &out); err != nil || len(out.Tasks) != 0 || len(out.Failures) != 1 {
+		t.Fatalf("an hour after stopping: %v %+v", err, out)
+	}
+}
