@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,7 +90,11 @@ func startECSD(t *testing.T, addr, dataDir string, flags ...string) *ecsdProcess
 		t.Fatal(err)
 	}
 	p := &ecsdProcess{cmd: cmd, addr: addr, logs: logs}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		p.stopAllTasks()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
@@ -106,17 +109,68 @@ func startECSD(t *testing.T, addr, dataDir string, flags ...string) *ecsdProcess
 	}
 }
 
+// stopAllTasks stops every task through the API and waits (briefly) until
+// they are STOPPED, so no workload outlives the test: ecsd leaves tasks
+// running when it exits, to re-adopt them on restart.
+func (p *ecsdProcess) stopAllTasks() {
+	if p.cmd.ProcessState != nil {
+		return // already exited (the test killed it)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := p.client()
+	clusters, err := c.ListClusters(ctx, &ecs.ListClustersInput{})
+	if err != nil {
+		return
+	}
+	for _, cl := range clusters.ClusterArns {
+		services, _ := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String(cl), MaxResults: aws.Int32(100)})
+		if services != nil {
+			for _, s := range services.ServiceArns {
+				c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cl), Service: aws.String(s), Force: aws.Bool(true)})
+			}
+		}
+		for ctx.Err() == nil {
+			tasks, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cl)})
+			if err != nil || len(tasks.TaskArns) == 0 {
+				break
+			}
+			for _, arn := range tasks.TaskArns {
+				c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cl), Task: aws.String(arn)})
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// Wait until the stopped tasks' workloads are gone.
+		for ctx.Err() == nil {
+			out, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cl), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
+			if err != nil || len(out.TaskArns) == 0 {
+				break
+			}
+			d, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cl), Tasks: out.TaskArns})
+			if err != nil {
+				break
+			}
+			busy := false
+			for _, t := range d.Tasks {
+				busy = busy || aws.ToString(t.LastStatus) != "STOPPED"
+			}
+			if !busy {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
 func (p *ecsdProcess) client() *ecs.Client {
 	return ecs.New(ecs.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String("http://" + p.addr),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		RetryMaxAttempts: 1,
-		// A fresh connection per request: under -race on this 2-core
-		// machine, while the process runtime spawns and reaps crash-looping
-		// tasks, a response body read on a kept-alive connection failed now
-		// and then with "use of closed network connection" in the client.
-		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
+		// The SDK's default retries stay on: it closes a request body when
+		// the response headers arrive, which now and then makes Go's client
+		// drop a kept-alive connection mid-reply ("use of closed network
+		// connection", aws/aws-sdk-go-v2#2737); the SDK retries those.
 	})
 }
 

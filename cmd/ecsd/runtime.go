@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,7 +23,7 @@ func newDriver(ctx context.Context, kind, dataDir string, sink runtime.Sink, clk
 	switch kind {
 	case "auto":
 		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		d, err := newDocker(pingCtx, sink, clk, logger)
+		d, err := newDocker(pingCtx, dataDir, sink, clk, logger)
 		cancel()
 		if err == nil {
 			return d, nil
@@ -29,7 +31,7 @@ func newDriver(ctx context.Context, kind, dataDir string, sink runtime.Sink, clk
 		logger.Info("no Docker engine answers; running tasks as host processes", "reason", err)
 		return newProcess(dataDir, sink, clk, logger)
 	case "docker":
-		return newDocker(ctx, sink, clk, logger)
+		return newDocker(ctx, dataDir, sink, clk, logger)
 	case "process":
 		return newProcess(dataDir, sink, clk, logger)
 	case "fake":
@@ -38,12 +40,24 @@ func newDriver(ctx context.Context, kind, dataDir string, sink runtime.Sink, clk
 	return nil, fmt.Errorf("--runtime %q: use auto, docker, process or fake", kind)
 }
 
-func newDocker(ctx context.Context, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+func newDocker(ctx context.Context, dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the ecsd binary for the demo image: %w", err)
 	}
-	return docker.New(ctx, sink, docker.Options{Clock: clk, Logger: logger, DemoBinary: self})
+	return docker.New(ctx, sink, docker.Options{Clock: clk, Logger: logger, DemoBinary: self, Instance: instanceName(dataDir)})
+}
+
+// instanceName names this ecsd's containers on a shared engine: one per
+// data dir, so two ecsds (other data dirs) never adopt or stop each other's
+// containers, while a restart on the same data dir finds its own.
+func instanceName(dataDir string) string {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return "ecsd-" + hex.EncodeToString(sum[:6])
 }
 
 func newProcess(dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {

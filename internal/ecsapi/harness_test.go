@@ -63,7 +63,6 @@ func (e *env) clientIn(region string) *ecs.Client {
 		Region:           region,
 		BaseEndpoint:     aws.String(e.url),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		RetryMaxAttempts: 1,
 	})
 }
 
