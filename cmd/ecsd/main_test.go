@@ -164,9 +164,9 @@ func (p *ecsdProcess) stopAllTasks() {
 
 func (p *ecsdProcess) client() *ecs.Client {
 	return ecs.New(ecs.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String("http://" + p.addr),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String("http://" + p.addr),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		// The SDK's default retries stay on: it closes a request body when
 		// the response headers arrive, which now and then makes Go's client
 		// drop a kept-alive connection mid-reply ("use of closed network

@@ -60,9 +60,9 @@ func newEnv(t testing.TB) *env {
 // clientIn is an SDK client that signs for region.
 func (e *env) clientIn(region string) *ecs.Client {
 	return ecs.New(ecs.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(e.url),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Region:       region,
+		BaseEndpoint: aws.String(e.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 	})
 }
 
