@@ -111,11 +111,14 @@ func TestGolden(t *testing.T) {
 			g.ServiceDefinition = encode(t, sd)
 			g.ServiceWarnings = sw
 
-			got, err := json.MarshalIndent(g, "", "  ")
-			if err != nil {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(g); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, '\n')
+			got := buf.Bytes()
 			path := filepath.Join("testdata", tc.name+".golden.json")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -154,8 +157,6 @@ func write(t *testing.T, files map[string]string) string {
 	}
 	return dir
 }
-
-const minimalTask = `{"family":"x","containerDefinitions":[{"name":"a","image":"nginx"}]}`
 
 func TestDefaultsAndPaths(t *testing.T) {
 	dir := write(t, map[string]string{
@@ -447,5 +448,3 @@ func TestEnvFileDoesNotTouchProcessEnv(t *testing.T) {
 		t.Error("envfile leaked into the process environment")
 	}
 }
-
-var _ = minimalTask
