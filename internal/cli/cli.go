@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecsd/ecsd/internal/deployconf"
+	"github.com/ecsd/ecsd/internal/version"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitFailed  = 2
+	ExitTimeout = 3
+)
+
+// errDeploymentFailed and errTimeout carry their exit codes.
+var (
+	errDeploymentFailed = errors.New("deployment failed")
+	errTimeout          = errors.New("timed out")
+)
+
+// globals are the flags every command takes; each may also come from an
+// ECSCTL_* environment variable.
+type globals struct {
+	config    string
+	envfiles  multi
+	extStr    multi
+	extCode   multi
+	debug     bool
+	timeout   time.Duration
+	logFormat string
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func (g *globals) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&g.config, "config", getenv("ECSCTL_CONFIG"), "config file (default ecspresso.yml, .yaml, .json or .jsonnet) (env ECSCTL_CONFIG)")
+	fs.Var(&g.envfiles, "envfile", "file of KEY=VALUE lines for templates; repeatable (env ECSCTL_ENVFILE)")
+	fs.Var(&g.extStr, "ext-str", "Jsonnet external string var KEY=VALUE; repeatable")
+	fs.Var(&g.extCode, "ext-code", "Jsonnet external code var KEY=CODE; repeatable")
+	fs.BoolVar(&g.debug, "debug", getenv("ECSCTL_DEBUG") != "", "log API calls (env ECSCTL_DEBUG)")
+	d, _ := time.ParseDuration(getenv("ECSCTL_TIMEOUT"))
+	fs.DurationVar(&g.timeout, "timeout", d, "how long to wait (default: the config's timeout, else 10m) (env ECSCTL_TIMEOUT)")
+	fs.StringVar(&g.logFormat, "log-format", firstNonEmpty(getenv("ECSCTL_LOG_FORMAT"), "text"), "text or json (env ECSCTL_LOG_FORMAT)")
+	if f := getenv("ECSCTL_ENVFILE"); f != "" {
+		g.envfiles = append(g.envfiles, f)
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// app is one ecsctl invocation.
+type app struct {
+	g      globals
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	cfg    *deployconf.Config
+	ecs    *ecs.Client
+	out    *printer
+}
+
+type command struct {
+	summary string
+	run     func(a *app, args []string) error
+	flags   func(fs *flag.FlagSet) func() // registers command flags; returns a finisher
+}
+
+var commands = map[string]command{}
+
+// Run runs ecsctl with args and returns its exit code.
+func Run(args []string, stdout, stderr io.Writer) int {
+	return run(args, stdout, stderr, os.Getenv)
+}
+
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return ExitOK
+	}
+	name := args[0]
+	if name == "version" || name == "--version" {
+		fmt.Fprintln(stdout, "ecsctl", version.Version)
+		return ExitOK
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "ecsctl: unknown command %q\n\n", name)
+		usage(stderr)
+		return ExitError
+	}
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	fs := flag.NewFlagSet("ecsctl "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	a.g.register(fs, getenv)
+	var finish func()
+	if cmd.flags != nil {
+		finish = cmd.flags(fs)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitError
+	}
+	if finish != nil {
+		finish()
+	}
+	a.out = newPrinter(stdout, a.g.logFormat)
+	if err := cmd.run(a, fs.Args()); err != nil {
+		switch {
+		case errors.Is(err, errDeploymentFailed):
+			a.out.fail(err)
+			return ExitFailed
+		case errors.Is(err, errTimeout):
+			a.out.fail(err)
+			return ExitTimeout
+		}
+		fmt.Fprintf(stderr, "ecsctl %s: %v\n", name, err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: ecsctl <command> [flags]
+
+ecsctl deploys ECS services from ecspresso-style configs to any ECS endpoint
+(ecsd locally, Amazon ECS in production) and reports a failed deployment the
+moment ECS knows it.
+
+Commands:
+`)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, `  version    print the version
+
+Global flags: --config FILE, --envfile FILE, --ext-str K=V, --ext-code K=V,
+--timeout D, --log-format text|json, --debug (also as ECSCTL_* variables).
+The endpoint, region and credentials come from the standard AWS SDK
+configuration: AWS_ENDPOINT_URL_ECS=http://127.0.0.1:5440 points at ecsd.
+
+Exit codes: 0 success, 1 error, 2 deployment failed or rolled back, 3 timeout.
+`)
+}
+
+// load reads the config and its definitions' settings.
+func (a *app) load() error {
+	path := a.g.config
+	if path == "" {
+		for _, p := range []string{"ecspresso.yml", "ecspresso.yaml", "ecspresso.json", "ecspresso.jsonnet"} {
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+		if path == "" {
+			return errors.New("no config: pass --config FILE (no ecspresso.yml, .yaml, .json or .jsonnet here)")
+		}
+	}
+	opts := deployconf.Options{ExtStr: kv(a.g.extStr), ExtCode: kv(a.g.extCode), EnvFiles: a.g.envfiles,
+		Warn: func(msg string) { fmt.Fprintln(a.stderr, "warning:", msg) }}
+	cfg, err := deployconf.Load(path, opts)
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckVersion(version.Version); err != nil {
+		return err
+	}
+	a.cfg = cfg
+	if a.g.timeout == 0 {
+		a.g.timeout = cfg.Timeout
+	}
+	return nil
+}
+
+func kv(pairs []string) map[string]string {
+	m := map[string]string{}
+	for _, p := range pairs {
+		k, v, _ := strings.Cut(p, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// client connects to the ECS endpoint the standard AWS configuration names.
+func (a *app) client(ctx context.Context) error {
+	var opts []func(*config.LoadOptions) error
+	if a.cfg != nil && a.cfg.Region != "" {
+		opts = append(opts, config.WithRegion(a.cfg.Region))
+	}
+	if a.g.debug {
+		opts = append(opts, config.WithClientLogMode(1|2)) // signing and retries
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return errors.New("no region: set region in the config or AWS_REGION")
+	}
+	a.ecs = ecs.NewFromConfig(awsCfg)
+	return nil
+}
+
+// signalContext is cancelled by SIGINT/SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

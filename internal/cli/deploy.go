@@ -1,0 +1,411 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ecsd/ecsd/internal/awsproto"
+	"github.com/ecsd/ecsd/internal/deploywatch"
+)
+
+type deployFlags struct {
+	dryRun, skipTaskDef, latestTaskDef, force, noWait bool
+	revision, tasks                                   int
+	waitUntil                                         string
+	poll                                              time.Duration
+}
+
+func init() {
+	var f deployFlags
+	commands["deploy"] = command{
+		summary: "register the task definition and create or update the service, then wait",
+		flags: func(fs *flag.FlagSet) func() {
+			fs.BoolVar(&f.dryRun, "dry-run", false, "print what would change, change nothing")
+			fs.BoolVar(&f.skipTaskDef, "skip-task-definition", false, "deploy the service's current task definition")
+			fs.BoolVar(&f.latestTaskDef, "latest-task-definition", false, "deploy the family's latest registered revision")
+			fs.IntVar(&f.revision, "revision", 0, "deploy this revision of the family")
+			fs.BoolVar(&f.force, "force-new-deployment", false, "start a new deployment even if nothing changed")
+			fs.IntVar(&f.tasks, "tasks", -1, "set desiredCount")
+			fs.BoolVar(&f.noWait, "no-wait", false, "do not wait for the deployment")
+			fs.StringVar(&f.waitUntil, "wait-until", "stable", "stable or deployed")
+			fs.DurationVar(&f.poll, "poll-interval", time.Second, "how often to poll while waiting")
+			return nil
+		},
+		run: func(a *app, args []string) error { return a.deploy(f) },
+	}
+	var w deployFlags
+	commands["wait"] = command{
+		summary: "wait for the service's current deployment",
+		flags: func(fs *flag.FlagSet) func() {
+			fs.StringVar(&w.waitUntil, "wait-until", "stable", "stable or deployed")
+			fs.DurationVar(&w.poll, "poll-interval", time.Second, "how often to poll")
+			return nil
+		},
+		run: func(a *app, args []string) error {
+			if err := a.load(); err != nil {
+				return err
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			if err := a.client(ctx); err != nil {
+				return err
+			}
+			svc, err := a.describe(ctx)
+			if err != nil {
+				return err
+			}
+			if svc == nil {
+				return fmt.Errorf("service %s not found in cluster %s", a.cfg.Service, a.cfg.Cluster)
+			}
+			return a.wait(ctx, primaryID(*svc), time.Now(), w)
+		},
+	}
+	commands["render"] = command{
+		summary: "print the task and service definitions as ecsctl reads them",
+		run: func(a *app, args []string) error {
+			if err := a.load(); err != nil {
+				return err
+			}
+			what := "all"
+			if len(args) > 0 {
+				what = args[0]
+			}
+			if what == "all" || what == "taskdef" || what == "task-definition" {
+				td, _, err := a.cfg.TaskDefinition()
+				if err != nil {
+					return err
+				}
+				if err := printJSON(a, td); err != nil {
+					return err
+				}
+			}
+			if what == "all" || what == "servicedef" || what == "service-definition" {
+				sd, _, err := a.cfg.ServiceDefinition()
+				if err != nil {
+					return err
+				}
+				return printJSON(a, sd)
+			}
+			return nil
+		},
+	}
+}
+
+func printJSON(a *app, v any) error {
+	raw, err := awsproto.EncodeJSON(v)
+	if err != nil {
+		return err
+	}
+	var pretty any
+	json.Unmarshal(raw, &pretty)
+	b, _ := json.MarshalIndent(pretty, "", "  ")
+	fmt.Fprintln(a.stdout, string(b))
+	return nil
+}
+
+// describe returns the service, or nil when it does not exist (or is INACTIVE).
+func (a *app) describe(ctx context.Context) (*types.Service, error) {
+	out, err := a.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(a.cfg.Cluster), Services: []string{a.cfg.Service}})
+	if err != nil {
+		return nil, fmt.Errorf("describing service %s: %w", a.cfg.Service, err)
+	}
+	for _, s := range out.Services {
+		if aws.ToString(s.Status) != "INACTIVE" {
+			return &s, nil
+		}
+	}
+	return nil, nil
+}
+
+func primaryID(s types.Service) string {
+	for _, d := range s.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" {
+			return aws.ToString(d.Id)
+		}
+	}
+	return ""
+}
+
+func (a *app) deploy(f deployFlags) error {
+	if f.waitUntil != "stable" && f.waitUntil != "deployed" {
+		return fmt.Errorf("--wait-until %q: use stable or deployed", f.waitUntil)
+	}
+	if err := a.load(); err != nil {
+		return err
+	}
+	if a.cfg.Service == "" {
+		return errors.New("the config names no service")
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	if err := a.client(ctx); err != nil {
+		return err
+	}
+	current, err := a.describe(ctx)
+	if err != nil {
+		return err
+	}
+	tdARN, err := a.taskDefinitionToDeploy(ctx, f, current)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var svc *types.Service
+	if current == nil {
+		in, _, err := a.cfg.ServiceDefinition()
+		if err != nil {
+			return err
+		}
+		in.Cluster, in.ServiceName, in.TaskDefinition = aws.String(a.cfg.Cluster), aws.String(a.cfg.Service), aws.String(tdARN)
+		if f.tasks >= 0 {
+			in.DesiredCount = aws.Int32(int32(f.tasks))
+		}
+		if in.DesiredCount == nil {
+			in.DesiredCount = aws.Int32(1)
+		}
+		if f.dryRun {
+			a.out.info("dry run: would create service %s in cluster %s with %s, desiredCount %d", a.cfg.Service, a.cfg.Cluster, tdARN, aws.ToInt32(in.DesiredCount))
+			return nil
+		}
+		out, err := a.ecs.CreateService(ctx, in)
+		if err != nil {
+			return fmt.Errorf("creating service %s: %w", a.cfg.Service, err)
+		}
+		svc = out.Service
+		a.out.info("service %s created with %s", a.cfg.Service, tdARN)
+	} else {
+		in := &ecs.UpdateServiceInput{Cluster: aws.String(a.cfg.Cluster), Service: aws.String(a.cfg.Service), TaskDefinition: aws.String(tdARN), ForceNewDeployment: f.force}
+		if f.tasks >= 0 {
+			in.DesiredCount = aws.Int32(int32(f.tasks))
+		}
+		if def, _, err := a.cfg.ServiceDefinition(); err == nil {
+			in.DeploymentConfiguration = def.DeploymentConfiguration
+			in.HealthCheckGracePeriodSeconds = def.HealthCheckGracePeriodSeconds
+			in.NetworkConfiguration = def.NetworkConfiguration
+			in.EnableExecuteCommand = aws.Bool(def.EnableExecuteCommand)
+			if def.PropagateTags != "" {
+				in.PropagateTags = def.PropagateTags
+			}
+		}
+		if f.dryRun {
+			a.out.info("dry run: would update service %s: task definition %s → %s%s", a.cfg.Service, aws.ToString(current.TaskDefinition), tdARN, desiredChange(current, f.tasks))
+			return nil
+		}
+		out, err := a.ecs.UpdateService(ctx, in)
+		if err != nil {
+			return fmt.Errorf("updating service %s: %w", a.cfg.Service, err)
+		}
+		svc = out.Service
+		a.out.info("service %s updated to %s", a.cfg.Service, tdARN)
+	}
+	id := primaryID(*svc)
+	if f.noWait {
+		a.out.info("deployment %s started; not waiting (--no-wait)", id)
+		return nil
+	}
+	return a.wait(ctx, id, start, f)
+}
+
+func desiredChange(s *types.Service, tasks int) string {
+	if tasks < 0 || int32(tasks) == s.DesiredCount {
+		return ""
+	}
+	return fmt.Sprintf(", desiredCount %d → %d", s.DesiredCount, tasks)
+}
+
+// taskDefinitionToDeploy registers the definition file, or picks the
+// revision the flags ask for.
+func (a *app) taskDefinitionToDeploy(ctx context.Context, f deployFlags, current *types.Service) (string, error) {
+	switch {
+	case f.skipTaskDef:
+		if current == nil {
+			return "", errors.New("--skip-task-definition: the service does not exist yet, so it has no task definition")
+		}
+		return aws.ToString(current.TaskDefinition), nil
+	case f.revision > 0 || f.latestTaskDef:
+		td, _, err := a.cfg.TaskDefinition()
+		if err != nil {
+			return "", err
+		}
+		ref := aws.ToString(td.Family)
+		if f.revision > 0 {
+			ref = fmt.Sprintf("%s:%d", ref, f.revision)
+		}
+		out, err := a.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)})
+		if err != nil {
+			return "", fmt.Errorf("finding task definition %s: %w", ref, err)
+		}
+		return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
+	}
+	td, _, err := a.cfg.TaskDefinition()
+	if err != nil {
+		return "", err
+	}
+	if f.dryRun {
+		return aws.ToString(td.Family) + ":(next revision)", nil
+	}
+	out, err := a.ecs.RegisterTaskDefinition(ctx, td)
+	if err != nil {
+		return "", fmt.Errorf("registering task definition %s: %w", aws.ToString(td.Family), err)
+	}
+	arn := aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	a.out.info("registered %s", arn)
+	return arn, nil
+}
+
+// wait polls until the deployment succeeds, fails or the timeout passes,
+// printing the deployment's progress and the service events it causes.
+func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlags) error {
+	until := deploywatch.Until(f.waitUntil)
+	timeout := a.g.timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	seen := map[string]bool{}
+	var since time.Time
+	lastProgress := ""
+	sdSupported := true
+	for {
+		svc, err := a.describe(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w after %s waiting for deployment %s", errTimeout, timeout, id)
+			}
+			return err
+		}
+		if svc == nil {
+			return fmt.Errorf("%w: service %s is gone", errDeploymentFailed, a.cfg.Service)
+		}
+		if since.IsZero() {
+			since = deploymentCreated(*svc, id, start)
+		}
+		a.printEvents(*svc, since, seen)
+		var sd *types.ServiceDeployment
+		if sdSupported && aws.ToString(svc.CurrentServiceDeployment) != "" {
+			out, err := a.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(svc.CurrentServiceDeployment)}})
+			var apiErr smithy.APIError
+			switch {
+			case err == nil && len(out.ServiceDeployments) == 1:
+				sd = &out.ServiceDeployments[0]
+			case errors.As(err, &apiErr) && (apiErr.ErrorCode() == "UnsupportedFeatureException" || apiErr.ErrorCode() == "UnknownOperationException"):
+				sdSupported = false // an endpoint without service deployments: rolloutState alone
+			}
+		}
+		if p := progress(*svc, id, time.Since(start)); p != lastProgress {
+			a.out.line("progress", p, nil)
+			lastProgress = p
+		}
+		st := deploywatch.Assess(*svc, id, sd, until)
+		switch st.Verdict {
+		case deploywatch.Succeeded:
+			a.out.info("deployment %s succeeded in %s", id, time.Since(start).Round(100*time.Millisecond))
+			return nil
+		case deploywatch.Failed:
+			reasons := a.stopReasons(ctx, id)
+			msg := st.Reason
+			if len(reasons) > 0 {
+				msg += "; last stopped tasks: " + strings.Join(reasons, "; ")
+			}
+			return fmt.Errorf("%w after %s: %s", errDeploymentFailed, time.Since(start).Round(100*time.Millisecond), msg)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%w after %s waiting for deployment %s (%s)", errTimeout, timeout, id, lastProgress)
+			}
+			return ctx.Err()
+		case <-time.After(f.poll):
+		}
+	}
+}
+
+func deploymentCreated(s types.Service, id string, fallback time.Time) time.Time {
+	for _, d := range s.Deployments {
+		if aws.ToString(d.Id) == id && d.CreatedAt != nil {
+			return *d.CreatedAt
+		}
+	}
+	return fallback.Add(-time.Second)
+}
+
+// printEvents prints, oldest first, the service events since the deployment
+// began that were not printed yet.
+func (a *app) printEvents(s types.Service, since time.Time, seen map[string]bool) {
+	for i := len(s.Events) - 1; i >= 0; i-- {
+		e := s.Events[i]
+		id := aws.ToString(e.Id)
+		if seen[id] || e.CreatedAt == nil || e.CreatedAt.Before(since) {
+			continue
+		}
+		seen[id] = true
+		a.out.line("event", aws.ToString(e.Message), map[string]any{"eventTime": e.CreatedAt})
+	}
+}
+
+// progress is one line: the new deployment against the old ones.
+func progress(s types.Service, id string, elapsed time.Duration) string {
+	var parts []string
+	for _, d := range s.Deployments {
+		who := "old"
+		if aws.ToString(d.Id) == id {
+			who = "new"
+		}
+		td := aws.ToString(d.TaskDefinition)
+		td = td[strings.LastIndex(td, "/")+1:]
+		parts = append(parts, fmt.Sprintf("%s %s %s: %d/%d running, %d pending, %d failed", who, td, d.RolloutState, d.RunningCount, d.DesiredCount, d.PendingCount, d.FailedTasks))
+	}
+	slices.Sort(parts)
+	slices.Reverse(parts) // new first
+	return fmt.Sprintf("%s (%s)", strings.Join(parts, " | "), elapsed.Round(time.Second))
+}
+
+// stopReasons are the reasons the deployment's last stopped tasks give.
+func (a *app) stopReasons(ctx context.Context, id string) []string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	list, err := a.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(a.cfg.Cluster), StartedBy: aws.String(id), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
+	if err != nil || len(list.TaskArns) == 0 {
+		return nil
+	}
+	out, err := a.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(a.cfg.Cluster), Tasks: list.TaskArns})
+	if err != nil {
+		return nil
+	}
+	slices.SortFunc(out.Tasks, func(x, y types.Task) int { return aws.ToTime(y.StoppedAt).Compare(aws.ToTime(x.StoppedAt)) })
+	counts := map[string]int{}
+	var order []string
+	for _, t := range out.Tasks {
+		r := aws.ToString(t.StoppedReason)
+		for _, c := range t.Containers {
+			if c.ExitCode != nil && r == "Essential container in task exited" {
+				r = fmt.Sprintf("%s (exit code %d)", r, *c.ExitCode)
+				break
+			}
+		}
+		if r == "" {
+			continue
+		}
+		if counts[r] == 0 {
+			order = append(order, r)
+		}
+		counts[r]++
+	}
+	var reasons []string
+	for _, r := range order[:min(3, len(order))] {
+		reasons = append(reasons, fmt.Sprintf("%s ×%d", r, counts[r]))
+	}
+	return reasons
+}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+func init() {
+	commands["status"] = command{
+		summary: "show the service, its deployments and recent events",
+		run: func(a *app, args []string) error {
+			if err := a.load(); err != nil {
+				return err
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			if err := a.client(ctx); err != nil {
+				return err
+			}
+			svc, err := a.describe(ctx)
+			if err != nil {
+				return err
+			}
+			if svc == nil {
+				return fmt.Errorf("service %s not found in cluster %s", a.cfg.Service, a.cfg.Cluster)
+			}
+			fmt.Fprintf(a.stdout, "Service: %s (%s)\nCluster: %s\nTask definition: %s\nDesired %d, running %d, pending %d\nDeployments:\n",
+				aws.ToString(svc.ServiceName), aws.ToString(svc.Status), a.cfg.Cluster, aws.ToString(svc.TaskDefinition), svc.DesiredCount, svc.RunningCount, svc.PendingCount)
+			for _, d := range svc.Deployments {
+				fmt.Fprintf(a.stdout, "  %-8s %s %s %s: %d/%d running, %d pending, %d failed — %s\n", aws.ToString(d.Status), aws.ToString(d.Id),
+					aws.ToString(d.TaskDefinition), d.RolloutState, d.RunningCount, d.DesiredCount, d.PendingCount, d.FailedTasks, aws.ToString(d.RolloutStateReason))
+			}
+			fmt.Fprintln(a.stdout, "Events:")
+			for i, e := range svc.Events {
+				if i == 10 {
+					break
+				}
+				fmt.Fprintf(a.stdout, "  %s %s\n", aws.ToTime(e.CreatedAt).Local().Format(time.DateTime), aws.ToString(e.Message))
+			}
+			return nil
+		},
+	}
+}
