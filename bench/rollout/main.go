@@ -40,6 +40,7 @@ var (
 	simStep  = flag.Duration("step", 5*time.Second, "test 1: fake clock step between settles")
 	sizes    = flag.String("sizes", "10,1000,10000", "test 2: service sizes (tasks)")
 	syncTime = flag.Duration("sync-time", 3*time.Second, "test 2: time budget for timing Services.Sync per size (at least 21 runs)")
+	idle     = flag.Duration("idle", time.Second, "test 2: how long ecsd's scheduler loop (Services.Run) is left alone with the steady service")
 	dir      = flag.String("dir", "", "tests 1–2: parent of the in-process stores' data dirs (default: $TMPDIR or /tmp); the store fsyncs every commit, so the file system matters")
 
 	ecsdBin      = flag.String("ecsd", "", "test 3: ecsd binary (default: CGO_ENABLED=0 go build ./cmd/ecsd into a temp dir)")
@@ -121,7 +122,7 @@ func main() {
 
 	rep := report{Started: time.Now().UTC(), Config: map[string]any{
 		"tests": *tests, "sim_tasks": *simTasks, "step": simStep.String(), "sizes": ns, "sync_time": syncTime.String(),
-		"store_parent": parent, "store_fs": fsType(parent), "reps": *reps, "process_tasks": *procTasks,
+		"idle": idle.String(), "store_parent": parent, "store_fs": fsType(parent), "reps": *reps, "process_tasks": *procTasks,
 		"healthy_after": healthyAfter.String(), "poll": poll.String(), "probe_poll": probePoll.String(), "probes": *probes,
 		"cpus": runtime.NumCPU(), "go": runtime.Version(), "loadavg_at_start": loadAvg(),
 	}}
@@ -182,6 +183,10 @@ func printReport(r report) int {
 		}
 		show("CreateService → COMPLETED (context)", s.Create)
 		show("UpdateService → new deployment COMPLETED, one deployment left", s.Rollout)
+		if s.SyncAfterNs > 0 {
+			fmt.Printf("  one Services.Sync (median of 21): %s with the service steady before the update; %s after the rollout,\n", fmtNs(s.SyncBeforeNs), fmtNs(s.SyncAfterNs))
+			fmt.Printf("  with %d task records in the store (the old deployment's STOPPED tasks are kept for an hour)\n", s.StoredTasks)
+		}
 		if len(s.Events) > 0 {
 			fmt.Println("  service events of the rollout (simulated time after the deployment's creation):")
 			for _, e := range s.Events {
@@ -216,9 +221,18 @@ func printReport(r report) int {
 			if s.Error != "" {
 				continue
 			}
-			fmt.Printf("  %d tasks: load %.0f%%, Decide %.1f%%, rest (apply + commit) %.0f%% of a sync; setup %s; task record %d B, service record %d B; steady plan empty: %v\n",
-				s.Tasks, 100*s.LoadNs.Median/s.SyncNs.Median, 100*s.DecideNs/s.SyncNs.Median,
-				100*(s.SyncNs.Median-s.LoadNs.Median-s.DecideNs)/s.SyncNs.Median, fmtMs(s.SetupMs), s.TaskRecordB, s.ServiceRecordB, s.PlanEmpty)
+			rest := s.SyncNs.Median - s.LoadNs.Median - s.DecideNs
+			load := fmt.Sprintf("%.0f%%", 100*s.LoadNs.Median/s.SyncNs.Median)
+			if s.LoadNs.Median > s.SyncNs.Median {
+				load = "≈100% (its median is above the sync's: noise)"
+			}
+			fmt.Printf("  %d tasks: load %s, Decide %.1f%%, rest (apply + commit) %s of a sync; setup %s; task record %d B, service record %d B; steady plan empty: %v\n",
+				s.Tasks, load, 100*s.DecideNs/s.SyncNs.Median, pctOrNoise(rest, s.SyncNs.Median),
+				fmtMs(s.SetupMs), s.TaskRecordB, s.ServiceRecordB, s.PlanEmpty)
+			if s.IdleS > 0 {
+				fmt.Printf("  %*s  Services.Run left alone %.1fs with nothing to do: %d syncs (%.0f/s), process CPU %.2f cores\n",
+					len(strconv.Itoa(s.Tasks))+6, "", s.IdleS, s.IdleSyncs, float64(s.IdleSyncs)/s.IdleS, s.IdleCPUCores)
+			}
 		}
 		fmt.Println()
 		for i := 1; i < len(r.Sync); i++ {
@@ -231,10 +245,10 @@ func printReport(r report) int {
 			exp := math.Log(ratio) / math.Log(size) // growth ~ size^exp
 			verdict := "linear"
 			switch {
-			case exp > 1.25:
+			case exp > 1.15:
 				verdict = "WORSE THAN LINEAR"
-			case exp < 0.75:
-				verdict = "sub-linear (fixed cost dominates)"
+			case exp < 0.85:
+				verdict = "sub-linear: the fixed cost per sync dominates the small size"
 			}
 			fmt.Printf("  %d → %d tasks (×%.0f): sync ×%.1f (≈ n^%.2f: %s); load ×%.1f; Decide ×%.1f; Decide mid-rollout ×%.1f\n",
 				a.Tasks, b.Tasks, size, ratio, exp, verdict, b.LoadNs.Median/a.LoadNs.Median, b.DecideNs/a.DecideNs, b.DecideMid/a.DecideMid)
@@ -253,6 +267,15 @@ func printReport(r report) int {
 		}
 	}
 	return code
+}
+
+// pctOrNoise shows part/whole as a percentage, or says it is within the
+// noise of two medians measured apart.
+func pctOrNoise(part, whole float64) string {
+	if part < 0.02*whole {
+		return "≈0% (within noise)"
+	}
+	return fmt.Sprintf("%.0f%%", 100*part/whole)
 }
 
 func ms3(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }

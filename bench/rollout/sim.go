@@ -8,48 +8,56 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecsd/ecsd/internal/store"
 )
 
 // simResult is test 1: a rolling update of a big service on the fake
 // runtime and the fake clock, in process.
 type simResult struct {
-	Tasks     int32  `json:"tasks"`
-	StepS     int    `json:"clock_step_s"`
-	DataDir   string `json:"data_dir_parent"`
-	Create    *phase `json:"create,omitempty"`  // CreateService → COMPLETED
-	Rollout   *phase `json:"rollout,omitempty"` // UpdateService → COMPLETED, one deployment
-	Events    []string `json:"rollout_events,omitempty"`
-	Error     string `json:"error,omitempty"`
+	Tasks   int32    `json:"tasks"`
+	StepS   int      `json:"clock_step_s"`
+	DataDir string   `json:"data_dir_parent"`
+	Create  *phase   `json:"create,omitempty"`  // CreateService → COMPLETED
+	Rollout *phase   `json:"rollout,omitempty"` // UpdateService → COMPLETED, one deployment
+	Events  []string `json:"rollout_events,omitempty"`
+	// Services.Sync (median of 21) with the service steady before the
+	// update, and after it, with the old deployment's STOPPED tasks still
+	// in the store (ecsd keeps them describable for an hour).
+	SyncBeforeNs float64 `json:"sync_before_update_ns"`
+	SyncAfterNs  float64 `json:"sync_after_rollout_ns"`
+	StoredTasks  int     `json:"stored_tasks_after_rollout"`
+	Error        string  `json:"error,omitempty"`
 }
 
 // phase is what one part of the simulation cost.
 type phase struct {
-	WallMs       float64 `json:"wall_ms"`
-	CPUUserMs    float64 `json:"cpu_user_ms"`
-	CPUSysMs     float64 `json:"cpu_sys_ms"`
-	SimulatedS   float64 `json:"simulated_s"`
-	ClockSteps   int     `json:"clock_steps"`
-	Syncs        int64   `json:"syncs"`         // Services.Sync calls
-	Steps        int64   `json:"sync_steps"`    // ... whose plan started or stopped tasks
-	SyncMs       float64 `json:"sync_ms"`       // wall time inside Services.Sync
-	RunnerMs     float64 `json:"runner_ms"`     // Runner.Pass and driver drains
-	DrainerMs    float64 `json:"drainer_ms"`    // Drainer.Pass
-	Commits      int64   `json:"store_commits"` // committed write transactions
-	TaskWrites   int64   `json:"task_writes"`
-	AllocMiB     float64 `json:"alloc_mib"` // bytes allocated by the process
-	NumGC        uint32  `json:"gc_cycles"`
+	WallMs     float64 `json:"wall_ms"`
+	CPUUserMs  float64 `json:"cpu_user_ms"`
+	CPUSysMs   float64 `json:"cpu_sys_ms"`
+	SimulatedS float64 `json:"simulated_s"`
+	ClockSteps int     `json:"clock_steps"`
+	Syncs      int64   `json:"syncs"`         // Services.Sync calls
+	Steps      int64   `json:"sync_steps"`    // ... whose plan started or stopped tasks
+	SyncMs     float64 `json:"sync_ms"`       // wall time inside Services.Sync
+	RunnerMs   float64 `json:"runner_ms"`     // Runner.Pass and driver drains
+	DrainerMs  float64 `json:"drainer_ms"`    // Drainer.Pass
+	Commits    int64   `json:"store_commits"` // committed write transactions
+	TaskWrites int64   `json:"task_writes"`
+	AllocMiB   float64 `json:"alloc_mib"` // bytes allocated by the process
+	NumGC      uint32  `json:"gc_cycles"`
 }
 
 // meter measures a phase of the simulation.
 type meter struct {
-	w     *world
-	wall  time.Time
-	ru    syscall.Rusage
-	ms    runtime.MemStats
-	sim   time.Time
-	syncs, steps       int64
-	sync, run, drain   time.Duration
-	commits, taskW     int64
+	w                *world
+	wall             time.Time
+	ru               syscall.Rusage
+	ms               runtime.MemStats
+	sim              time.Time
+	syncs, steps     int64
+	sync, run, drain time.Duration
+	commits, taskW   int64
 }
 
 func startMeter(w *world) *meter {
@@ -128,6 +136,9 @@ func simPhase(n int32, step time.Duration, parent string) (r simResult) {
 		return fail("create: %v", err)
 	}
 	r.Create = m.stop(step)
+	if r.SyncBeforeNs, err = medianSync(w); err != nil {
+		return fail("%v", err)
+	}
 
 	progress("test 1: UpdateService to revision 2 ...")
 	m = startMeter(w)
@@ -146,6 +157,12 @@ func simPhase(n int32, step time.Duration, parent string) (r simResult) {
 	if int(s.RunningCount) != int(n) || w.machine.Tasks() != int(n) {
 		return fail("after the rollout: service runningCount %d, fake machine runs %d tasks, want %d", s.RunningCount, w.machine.Tasks(), n)
 	}
+	if r.SyncAfterNs, err = medianSync(w); err != nil {
+		return fail("%v", err)
+	}
+	w.st.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Tasks, "", "", func(string, []byte) error { r.StoredTasks++; return nil })
+	})
 	for i := len(s.Events) - 1; i >= 0; i-- {
 		e := s.Events[i]
 		if !aws.ToTime(e.CreatedAt).Before(aws.ToTime(updated.Service.Deployments[0].CreatedAt)) {
@@ -153,6 +170,15 @@ func simPhase(n int32, step time.Duration, parent string) (r simResult) {
 		}
 	}
 	return r
+}
+
+// medianSync is the median time of 21 Services.Sync of the world's service.
+func medianSync(w *world) (float64, error) {
+	ds, err := timeRuns(0, 21, 21, func() error {
+		_, err := w.services.Sync(serviceKey)
+		return err
+	})
+	return distOf(ds).Median, err
 }
 
 func shorten(s string, n int) string {

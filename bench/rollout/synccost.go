@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,20 +20,25 @@ import (
 
 // syncResult is test 2 for one service size.
 type syncResult struct {
-	Tasks     int     `json:"tasks"`
-	SetupMs   float64 `json:"setup_ms"` // creating the service until COMPLETED
-	Runs      int     `json:"runs"`
-	SyncNs    dist    `json:"sync_ns"`     // Services.Sync, whole
-	LoadNs    dist    `json:"load_ns"`     // read part: a copy of the sync's load, rolled back
-	CommitNs  dist    `json:"commit_ns"`   // write part floor: Get + Put of the service record, committed
-	DecideNs  float64 `json:"decide_ns"`   // rollout.Decide on the loaded steady state
-	DecideMid float64 `json:"decide_mid_rollout_ns"` // ... on BenchmarkDecide's mid-rollout state
-	DecideMidAllocB int64 `json:"decide_mid_rollout_bytes"`
-	SyncAllocB int64  `json:"sync_alloc_bytes"` // heap allocated per sync
-	TaskRecordB int   `json:"task_record_bytes"` // size of one stored task record (JSON)
-	ServiceRecordB int `json:"service_record_bytes"`
-	PlanEmpty bool    `json:"plan_empty"`
-	Error     string  `json:"error,omitempty"`
+	Tasks           int     `json:"tasks"`
+	SetupMs         float64 `json:"setup_ms"` // creating the service until COMPLETED
+	Runs            int     `json:"runs"`
+	SyncNs          dist    `json:"sync_ns"`               // Services.Sync, whole
+	LoadNs          dist    `json:"load_ns"`               // read part: a copy of the sync's load, rolled back
+	CommitNs        dist    `json:"commit_ns"`             // write part floor: Get + Put of the service record, committed
+	DecideNs        float64 `json:"decide_ns"`             // rollout.Decide on the loaded steady state
+	DecideMid       float64 `json:"decide_mid_rollout_ns"` // ... on BenchmarkDecide's mid-rollout state
+	DecideMidAllocB int64   `json:"decide_mid_rollout_bytes"`
+	SyncAllocB      int64   `json:"sync_alloc_bytes"`  // heap allocated per sync
+	TaskRecordB     int     `json:"task_record_bytes"` // size of one stored task record (JSON)
+	ServiceRecordB  int     `json:"service_record_bytes"`
+	PlanEmpty       bool    `json:"plan_empty"`
+	// Services.Run (ecsd's scheduler loop) left alone for IdleS seconds
+	// with nothing changing: syncs it made and the process's CPU.
+	IdleS        float64 `json:"idle_s"`
+	IdleSyncs    int64   `json:"idle_syncs"`
+	IdleCPUCores float64 `json:"idle_cpu_cores"`
+	Error        string  `json:"error,omitempty"`
 }
 
 // dist is a distribution of timings in ns.
@@ -125,26 +132,18 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 			return fail("sync: %v", err)
 		}
 	}
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	ds, err := timeRuns(budget, 21, 5000, func() error {
+	// Sync, load and commit are timed in turn in one loop, so that all three
+	// see the same conditions (GC, other work on the machine).
+	syncOnce := func() error {
 		p, err := w.services.Sync(serviceKey)
 		if err == nil && !p.Empty() {
 			err = fmt.Errorf("steady state sync planned work: start %d, stop %d", p.Start.Count, len(p.Stops))
 		}
 		return err
-	})
-	runtime.ReadMemStats(&ms1)
-	if err != nil {
-		return fail("%v", err)
 	}
-	r.Runs = len(ds)
-	r.SyncNs = distOf(ds)
-	r.SyncAllocB = int64(ms1.TotalAlloc-ms0.TotalAlloc) / int64(len(ds))
-
 	// Read part: the same reads in a read-write transaction (as Sync: no
 	// decode cache), rolled back.
-	ds, err = timeRuns(budget/2, 11, 5000, func() error {
+	loadOnce := func() error {
 		err := w.st.Update(func(tx *store.Tx) error {
 			if _, err := loadState(tx, serviceKey, defaultParams); err != nil {
 				return err
@@ -155,14 +154,9 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 			return nil
 		}
 		return err
-	})
-	if err != nil {
-		return fail("load: %v", err)
 	}
-	r.LoadNs = distOf(ds)
-
 	// Write floor: rewrite the service record unchanged and commit.
-	ds, err = timeRuns(budget/2, 11, 5000, func() error {
+	commitOnce := func() error {
 		return w.st.Update(func(tx *store.Tx) error {
 			var rec store.ServiceRecord
 			if _, err := tx.Get(store.Services, serviceKey, &rec); err != nil {
@@ -170,11 +164,34 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 			}
 			return tx.Put(store.Services, serviceKey, rec)
 		})
-	})
-	if err != nil {
-		return fail("commit: %v", err)
 	}
-	r.CommitNs = distOf(ds)
+	var syncDs, loadDs, commitDs []time.Duration
+	var allocs uint64
+	var ms0, ms1 runtime.MemStats
+	timed := func(f func() error, into *[]time.Duration) error {
+		t0 := time.Now()
+		err := f()
+		*into = append(*into, time.Since(t0))
+		return err
+	}
+	start := time.Now()
+	for len(syncDs) < 5000 && (len(syncDs) < 21 || time.Since(start) < budget) {
+		runtime.ReadMemStats(&ms0)
+		if err := timed(syncOnce, &syncDs); err != nil {
+			return fail("sync: %v", err)
+		}
+		runtime.ReadMemStats(&ms1)
+		allocs += ms1.TotalAlloc - ms0.TotalAlloc
+		if err := timed(loadOnce, &loadDs); err != nil {
+			return fail("load: %v", err)
+		}
+		if err := timed(commitOnce, &commitDs); err != nil {
+			return fail("commit: %v", err)
+		}
+	}
+	r.Runs = len(syncDs)
+	r.SyncNs, r.LoadNs, r.CommitNs = distOf(syncDs), distOf(loadDs), distOf(commitDs)
+	r.SyncAllocB = int64(allocs) / int64(len(syncDs))
 
 	res := testing.Benchmark(func(b *testing.B) {
 		for b.Loop() {
@@ -190,6 +207,45 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 		}
 	})
 	r.DecideMid, r.DecideMidAllocB = float64(res.NsPerOp()), res.AllocedBytesPerOp()
+
+	// ecsd's own loop, Services.Run, with nothing to do: every sync writes
+	// the service record, which queues the service again.
+	progress("test 2: %d tasks: Services.Run alone for %s ...", n, *idle)
+	var ru0, ru1 syscall.Rusage
+	before := w.serviceWrites.Load()
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	done := make(chan struct{})
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	t1 := time.Now()
+	go func() { w.services.Run(ctx); close(done) }()
+	time.Sleep(*idle)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	el := time.Since(t1)
+	idleSyncs := w.serviceWrites.Load() - before
+	cancel()
+	// Run looks at ctx only when its queue is empty, which it never is
+	// here: make the service INACTIVE (Sync then writes nothing) so that
+	// the loop runs dry and returns.
+	err = w.st.Update(func(tx *store.Tx) error {
+		var rec store.ServiceRecord
+		if _, err := tx.Get(store.Services, serviceKey, &rec); err != nil {
+			return err
+		}
+		rec.Service.Status = aws.String(rollout.ServiceInactive)
+		return tx.Put(store.Services, serviceKey, rec)
+	})
+	if err != nil {
+		return fail("stopping Services.Run: %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		fatal(errors.New("Services.Run did not return a minute after its context ended and the service became INACTIVE"))
+	}
+	r.IdleS = el.Seconds()
+	r.IdleSyncs = idleSyncs
+	r.IdleCPUCores = (tv(ru1.Utime) - tv(ru0.Utime) + tv(ru1.Stime) - tv(ru0.Stime)).Seconds() / el.Seconds()
 	return r
 }
 
@@ -280,7 +336,9 @@ var benchT0 = time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func benchState(n int) rollout.State {
 	depID := func(i int) string { return fmt.Sprintf("ecs-svc/%019d", i) }
-	taskDef := func(rev int) string { return fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task-definition/web:%d", rev) }
+	taskDef := func(rev int) string {
+		return fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task-definition/web:%d", rev)
+	}
 	desired := int32(n / 2)
 	st := rollout.State{
 		Service: rollout.Service{Name: "web", Status: rollout.ServiceActive, DesiredCount: desired,

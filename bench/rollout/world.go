@@ -68,6 +68,7 @@ func newWorld(parent string, params rollout.Params) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	atExit(func() { os.RemoveAll(dir) }) // on Ctrl-C or a fatal error
 	st, err := store.Open(dir)
 	if err != nil {
 		os.RemoveAll(dir)

@@ -97,6 +97,9 @@ func (s *Services) Run(ctx context.Context) {
 			return
 		}
 		for _, k := range keys {
+			if ctx.Err() != nil {
+				return
+			}
 			s.syncAndRequeue(k)
 		}
 	}
@@ -158,7 +161,8 @@ func (s *Services) Sync(key string) (rollout.Plan, error) {
 			return err
 		}
 		region, cluster, _ := splitKey(key)
-		sv := &serviceSync{tx: tx, s: s, region: region, cluster: cluster, rec: &rec, now: s.clock.Now().UTC().Truncate(time.Millisecond), tds: map[string]types.TaskDefinition{}}
+		before, _ := json.Marshal(rec)
+		sv := &serviceSync{tx: tx, s: s, region: region, cluster: cluster, rec: &rec, before: before, now: s.clock.Now().UTC().Truncate(time.Millisecond), tds: map[string]types.TaskDefinition{}}
 		state, err := sv.load()
 		if err != nil {
 			return err
@@ -175,6 +179,7 @@ type serviceSync struct {
 	s               *Services
 	region, cluster string
 	rec             *store.ServiceRecord
+	before          []byte // rec as loaded, to tell whether the sync changed it
 	now             time.Time
 	tds             map[string]types.TaskDefinition
 	tasks           map[string]*store.TaskRecord // by ARN
@@ -294,16 +299,16 @@ func (sv *serviceSync) apply(plan rollout.Plan) error {
 	svc := &sv.rec.Service
 	name := aws.ToString(svc.ServiceName)
 	dirty := map[string]bool{}
-	mark := func(arns []string, set func(*store.TaskRecord)) {
+	mark := func(arns []string, flag func(*store.TaskRecord) *bool) {
 		for _, arn := range arns {
-			if rec, ok := sv.tasks[arn]; ok {
-				set(rec)
+			if rec, ok := sv.tasks[arn]; ok && !*flag(rec) {
+				*flag(rec) = true
 				dirty[arn] = true
 			}
 		}
 	}
-	mark(plan.Accounted, func(r *store.TaskRecord) { r.Accounted = true })
-	mark(plan.SeenHealthy, func(r *store.TaskRecord) { r.SeenHealthy = true })
+	mark(plan.Accounted, func(r *store.TaskRecord) *bool { return &r.Accounted })
+	mark(plan.SeenHealthy, func(r *store.TaskRecord) *bool { return &r.SeenHealthy })
 
 	var events []string
 	for _, stop := range plan.Stops {
@@ -367,6 +372,10 @@ func (sv *serviceSync) apply(plan rollout.Plan) error {
 	sv.rec.Scheduler = plan.Memory
 	if err := sv.updateServiceDeployment(plan); err != nil {
 		return err
+	}
+	// Write only a real change: every write wakes the scheduler again.
+	if after, _ := json.Marshal(sv.rec); bytes.Equal(after, sv.before) {
+		return nil
 	}
 	return sv.tx.Put(store.Services, store.Key(sv.region, sv.cluster, name), sv.rec)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -73,9 +74,18 @@ func NewRouter(rules []Rule, def Action, opts RouterOptions) (*Router, error) {
 		Transport:    opts.Transport,
 		ErrorHandler: rt.proxyError,
 		ErrorLog:     slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+		BufferPool:   bufferPool{},
 	}
 	return rt, nil
 }
+
+// bufferPool recycles ReverseProxy's 32 KiB copy buffers.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // SetRules atomically replaces the rules and default action; requests in
 // progress finish with the table they started with.
