@@ -53,20 +53,11 @@ func init() {
 			return nil
 		},
 		run: func(a *app, args []string) error {
-			if err := a.load(); err != nil {
-				return err
-			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			if err := a.client(ctx); err != nil {
-				return err
-			}
-			svc, err := a.describe(ctx)
+			svc, err := a.existingService(ctx)
 			if err != nil {
 				return err
-			}
-			if svc == nil {
-				return fmt.Errorf("service %s not found in cluster %s", a.cfg.Service, a.cfg.Cluster)
 			}
 			return a.wait(ctx, primaryID(*svc), time.Now(), w)
 		},
@@ -126,6 +117,22 @@ func (a *app) describe(ctx context.Context) (*types.Service, error) {
 		}
 	}
 	return nil, nil
+}
+
+// existingService loads the config, connects, and returns the service it
+// names, which must exist.
+func (a *app) existingService(ctx context.Context) (*types.Service, error) {
+	if err := a.load(); err != nil {
+		return nil, err
+	}
+	if err := a.client(ctx); err != nil {
+		return nil, err
+	}
+	svc, err := a.describe(ctx)
+	if err == nil && svc == nil {
+		err = fmt.Errorf("service %s not found in cluster %s", a.cfg.Service, a.cfg.Cluster)
+	}
+	return svc, err
 }
 
 func primaryID(s types.Service) string {

@@ -11,20 +11,11 @@ func init() {
 	commands["status"] = command{
 		summary: "show the service, its deployments and recent events",
 		run: func(a *app, args []string) error {
-			if err := a.load(); err != nil {
-				return err
-			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			if err := a.client(ctx); err != nil {
-				return err
-			}
-			svc, err := a.describe(ctx)
+			svc, err := a.existingService(ctx)
 			if err != nil {
 				return err
-			}
-			if svc == nil {
-				return fmt.Errorf("service %s not found in cluster %s", a.cfg.Service, a.cfg.Cluster)
 			}
 			fmt.Fprintf(a.stdout, "Service: %s (%s)\nCluster: %s\nTask definition: %s\nDesired %d, running %d, pending %d\nDeployments:\n",
 				aws.ToString(svc.ServiceName), aws.ToString(svc.Status), a.cfg.Cluster, aws.ToString(svc.TaskDefinition), svc.DesiredCount, svc.RunningCount, svc.PendingCount)
