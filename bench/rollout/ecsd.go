@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"io"
 	"net"
 	"net/http"
@@ -72,7 +73,7 @@ func startECSD(name, bin, tmp string, args ...string) (*ecsd, error) {
 	}
 	e.pid = e.cmd.Process.Pid
 	go func() { e.cmd.Wait(); logf.Close(); close(e.exited) }()
-	atExit(func() { e.shutdown() })
+	benchkit.AtExit(func() { e.shutdown() })
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -121,7 +122,7 @@ func (e *ecsd) shutdown() {
 	e.once.Do(func() {
 		select {
 		case <-e.exited:
-			addNote("%s: ecsd had exited on its own (%s); see its log", e.name, e.cmd.ProcessState)
+			benchkit.AddNote("%s: ecsd had exited on its own (%s); see its log", e.name, e.cmd.ProcessState)
 			return
 		default:
 		}
@@ -129,7 +130,7 @@ func (e *ecsd) shutdown() {
 		defer cancel()
 		if e.api != nil && e.hasService {
 			if err := e.deleteService(ctx); err != nil {
-				addNote("%s cleanup: %v", e.name, err)
+				benchkit.AddNote("%s cleanup: %v", e.name, err)
 			}
 		}
 		e.mu.Lock()
@@ -140,33 +141,33 @@ func (e *ecsd) shutdown() {
 		e.mu.Unlock()
 		for _, arn := range open {
 			if _, err := e.api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(procCluster), Task: aws.String(arn), Reason: aws.String("bench/rollout cleanup")}); err != nil {
-				addNote("%s cleanup: StopTask: %v", e.name, err)
+				benchkit.AddNote("%s cleanup: StopTask: %v", e.name, err)
 			} else if err := e.waitTask(ctx, arn, "STOPPED"); err != nil {
-				addNote("%s cleanup: %v", e.name, err)
+				benchkit.AddNote("%s cleanup: %v", e.name, err)
 			}
 		}
-		demo := demoProcs(e.pid) // ancestry is lost once ecsd exits
+		demo := benchkit.DemoProcs(e.pid) // ancestry is lost once ecsd exits
 		t0 := time.Now()
 		syscall.Kill(e.pid, syscall.SIGTERM)
 		select {
 		case <-e.exited:
 			if d := time.Since(t0); d > 2*time.Second {
-				addNote("%s: ecsd took %s to exit on SIGTERM", e.name, d.Round(time.Millisecond))
+				benchkit.AddNote("%s: ecsd took %s to exit on SIGTERM", e.name, d.Round(time.Millisecond))
 			}
 		case <-time.After(15 * time.Second):
-			addNote("%s: ecsd did not exit 15s after SIGTERM; killed", e.name)
+			benchkit.AddNote("%s: ecsd did not exit 15s after SIGTERM; killed", e.name)
 			syscall.Kill(e.pid, syscall.SIGKILL)
 			<-e.exited
 		}
 		if len(demo) > 0 {
 			killed := 0
 			for _, p := range demo {
-				if sameProcess(p) {
-					syscall.Kill(-p.pid, syscall.SIGKILL) // its own process group
+				if benchkit.SameProcess(p) {
+					syscall.Kill(-p.Pid, syscall.SIGKILL) // its own process group
 					killed++
 				}
 			}
-			addNote("%s cleanup: %d demo app processes were still running before ecsd stopped; killed %d still alive after", e.name, len(demo), killed)
+			benchkit.AddNote("%s cleanup: %d demo app processes were still running before ecsd stopped; killed %d still alive after", e.name, len(demo), killed)
 		}
 	})
 }
@@ -195,17 +196,17 @@ func (e *ecsd) deleteService(ctx context.Context) error {
 
 // cpuPercent is pid's CPU use (utime+stime) over d, in % of one core.
 func cpuPercent(pid int, d time.Duration) (float64, error) {
-	a, err := readStat(pid)
+	a, err := benchkit.ReadStat(pid)
 	if err != nil {
 		return 0, err
 	}
 	t0 := time.Now()
 	time.Sleep(d)
-	b, err := readStat(pid)
+	b, err := benchkit.ReadStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	return 100 * float64(b.ticks-a.ticks) / clkTck / time.Since(t0).Seconds(), nil
+	return 100 * float64(b.Ticks-a.Ticks) / benchkit.ClkTck / time.Since(t0).Seconds(), nil
 }
 
 // ecsdBinary returns -ecsd, or builds ./cmd/ecsd of this module, statically,
@@ -275,84 +276,4 @@ func tail(path string) string {
 		b = b[len(b)-2000:]
 	}
 	return string(b)
-}
-
-// clkTck is USER_HZ, the unit of utime/stime in /proc/PID/stat (100 on every
-// Linux architecture Go supports).
-const clkTck = 100
-
-// procStat is what the benchmark reads from /proc/PID/stat.
-type procStat struct {
-	pid, ppid int
-	state     byte
-	ticks     uint64 // utime + stime, in 1/clkTck s
-	start     uint64 // starttime: with pid, identifies a process across pid reuse
-}
-
-func readStat(pid int) (procStat, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return procStat{}, err
-	}
-	i := bytes.LastIndexByte(b, ')') // comm may hold spaces and parentheses
-	if i < 0 || i+2 > len(b) {
-		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(b[i+2:])) // f[0] is field 3 (state)
-	if len(f) < 20 {
-		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	num := func(s string) uint64 { n, _ := strconv.ParseUint(s, 10, 64); return n }
-	return procStat{pid: pid, ppid: int(num(f[1])), state: f[0][0], ticks: num(f[11]) + num(f[12]), start: num(f[19])}, nil
-}
-
-// demoProcs returns the live demo app processes of an ecsd: its descendants
-// whose command line has the argument "demoapp".
-func demoProcs(root int) []procStat {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	children := map[int][]procStat{}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, err := readStat(pid); err == nil {
-			children[st.ppid] = append(children[st.ppid], st)
-		}
-	}
-	var out []procStat
-	queue := []int{root}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			queue = append(queue, c.pid)
-			if c.state != 'Z' && isDemo(c.pid) {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-func isDemo(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return false
-	}
-	for arg := range bytes.SplitSeq(b, []byte{0}) {
-		if string(arg) == "demoapp" {
-			return true
-		}
-	}
-	return false
-}
-
-// sameProcess reports whether p still names the process it was read from.
-func sameProcess(p procStat) bool {
-	st, err := readStat(p.pid)
-	return err == nil && st.start == p.start && st.state != 'Z'
 }

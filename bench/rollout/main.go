@@ -20,15 +20,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"math"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/ecsd/ecsd/internal/rollout"
@@ -79,7 +76,7 @@ func main() {
 			want[t] = true
 		case "":
 		default:
-			fatal(fmt.Errorf("-tests: unknown test %q (sim, sync, process)", t))
+			benchkit.Fatal("rollout", fmt.Errorf("-tests: unknown test %q (sim, sync, process)", t))
 		}
 	}
 	var ns []int
@@ -89,12 +86,12 @@ func main() {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			fatal(fmt.Errorf("-sizes: %q is not a positive number", s))
+			benchkit.Fatal("rollout", fmt.Errorf("-sizes: %q is not a positive number", s))
 		}
 		ns = append(ns, n)
 	}
 	if *simTasks < 1 || *simStep <= 0 || *reps < 1 || *procTasks < 1 || *poll <= 0 || *probePoll <= 0 || *probes < 1 || *healthyAfter < 0 {
-		fatal(errors.New("need -sim-tasks >= 1, -step > 0, -reps >= 1, -process-tasks >= 1, -poll > 0, -probe-poll > 0, -probes >= 1, -healthy-after >= 0"))
+		benchkit.Fatal("rollout", errors.New("need -sim-tasks >= 1, -step > 0, -reps >= 1, -process-tasks >= 1, -poll > 0, -probe-poll > 0, -probes >= 1, -healthy-after >= 0"))
 	}
 	parent := *dir
 	if parent == "" {
@@ -102,23 +99,16 @@ func main() {
 	}
 	tmp, err := os.MkdirTemp("", "ecsd-bench-rollout-")
 	if err != nil {
-		fatal(err)
+		benchkit.Fatal("rollout", err)
 	}
-	atExit(func() {
+	benchkit.AtExit(func() {
 		if *keep {
 			fmt.Println("kept", tmp)
 		} else {
 			os.RemoveAll(tmp)
 		}
 	})
-	go func() { // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		<-sig
-		interrupted.Store(true)
-		fmt.Fprintln(os.Stderr, "\ninterrupted; cleaning up")
-		exit(130)
-	}()
+	benchkit.CleanUpOnSignal() // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
 
 	rep := report{Started: time.Now().UTC(), Config: map[string]any{
 		"tests": *tests, "sim_tasks": *simTasks, "step": simStep.String(), "sizes": ns, "sync_time": syncTime.String(),
@@ -140,10 +130,8 @@ func main() {
 		rep.Process = &r
 	}
 	rep.Config["loadavg_at_end"] = loadAvg()
-	waitIfInterrupted()
-	notesMu.Lock()
-	rep.Notes = append([]string{}, notes...)
-	notesMu.Unlock()
+	benchkit.WaitIfInterrupted()
+	rep.Notes = benchkit.Notes()
 
 	code := printReport(rep)
 	if *jsonOut != "" {
@@ -155,7 +143,7 @@ func main() {
 			fmt.Printf("\nJSON written to %s\n", *jsonOut)
 		}
 	}
-	exit(code)
+	benchkit.Exit(code)
 }
 
 func printReport(r report) int {
@@ -354,55 +342,4 @@ func fsType(path string) string {
 
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
-
-// Cleanup: run once, in reverse order, on normal exit, fatal error or signal.
-var (
-	cleanupMu sync.Mutex
-	cleanups  []func()
-
-	notesMu sync.Mutex
-	notes   []string // oddities seen while running or cleaning up
-
-	interrupted atomic.Bool
-)
-
-func addNote(format string, args ...any) {
-	n := fmt.Sprintf(format, args...)
-	notesMu.Lock()
-	notes = append(notes, n)
-	notesMu.Unlock()
-	if interrupted.Load() {
-		fmt.Fprintln(os.Stderr, n)
-	}
-}
-
-// waitIfInterrupted blocks for good once a signal started the clean-up (which
-// ends the process).
-func waitIfInterrupted() {
-	if interrupted.Load() {
-		select {}
-	}
-}
-
-func atExit(f func()) {
-	cleanupMu.Lock()
-	cleanups = append(cleanups, f)
-	cleanupMu.Unlock()
-}
-
-func exit(code int) {
-	cleanupMu.Lock() // never unlocked: a second caller blocks until os.Exit
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
-	}
-	os.Exit(code)
-}
-
-func fatal(err error) {
-	if interrupted.Load() {
-		exit(130)
-	}
-	fmt.Fprintln(os.Stderr, "rollout:", err)
-	exit(1)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"slices"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func processPhase(tmp string) processResult {
 		return r
 	}
 	for rep := 1; rep <= *reps; rep++ {
-		if interrupted.Load() {
+		if benchkit.Interrupted() {
 			break
 		}
 		progress("test 3: repetition %d of %d ...", rep, *reps)
@@ -173,7 +174,7 @@ func processRep(rep int, bin, tmp string) (run processRun) {
 	// ecsd's side of the story.
 	tl, events, err := e.timeline(ctx, tU)
 	if err != nil {
-		addNote("rep %d: reading the rollout's timestamps: %v", rep, err)
+		benchkit.AddNote("rep %d: reading the rollout's timestamps: %v", rep, err)
 	}
 	run.Server, run.Events = tl, events
 	if tl != nil && tl.NewRunning[1] > 0 {
@@ -273,7 +274,7 @@ func (e *ecsd) waitCompleted(ctx context.Context, since time.Time, taskDef strin
 						r.oneDeployment = at
 					}
 					if len(s.Deployments) != 1 {
-						addNote("%s: PRIMARY COMPLETED while deployments[] still has %d entries: %s", e.name, len(s.Deployments), describeDeployments(s))
+						benchkit.AddNote("%s: PRIMARY COMPLETED while deployments[] still has %d entries: %s", e.name, len(s.Deployments), describeDeployments(s))
 					}
 					return r, nil
 				}
@@ -416,7 +417,7 @@ func (e *ecsd) timeline(ctx context.Context, since time.Time) (*serverTimeline, 
 	tl.OldStopping = span(old, func(t types.Task) float64 { return rel(t.StoppingAt) })
 	tl.OldStopped = span(old, func(t types.Task) float64 { return rel(t.StoppedAt) })
 	if len(newTasks) != *procTasks || len(old) != *procTasks {
-		addNote("%s: after the rollout %d tasks desired RUNNING and %d stopped by it, want %d and %d", e.name, len(newTasks), len(old), *procTasks, *procTasks)
+		benchkit.AddNote("%s: after the rollout %d tasks desired RUNNING and %d stopped by it, want %d and %d", e.name, len(newTasks), len(old), *procTasks, *procTasks)
 	}
 
 	out, err := e.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(procCluster), Services: []string{procService}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"runtime"
 	"slices"
 	"strings"
@@ -241,7 +242,7 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
-		fatal(errors.New("Services.Run did not return a minute after its context ended and the service became INACTIVE"))
+		benchkit.Fatal("rollout", errors.New("Services.Run did not return a minute after its context ended and the service became INACTIVE"))
 	}
 	r.IdleS = el.Seconds()
 	r.IdleSyncs = idleSyncs

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"io"
 	"log/slog"
 	"os"
@@ -68,7 +69,7 @@ func newWorld(parent string, params rollout.Params) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	atExit(func() { os.RemoveAll(dir) }) // on Ctrl-C or a fatal error
+	benchkit.AtExit(func() { os.RemoveAll(dir) }) // on Ctrl-C or a fatal error
 	st, err := store.Open(dir)
 	if err != nil {
 		os.RemoveAll(dir)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"slices"
 	"time"
 
@@ -32,20 +33,20 @@ type capacityResult struct {
 	HTTPOK        int     `json:"http_ok"`
 
 	// Idle window at the full count.
-	IdleS         float64  `json:"idle_s"`
-	EcsdCPUPct    float64  `json:"ecsd_cpu_pct"` // % of one core
-	DemoCPUPct    float64  `json:"demo_cpu_pct"` // all demo app processes, % of one core
-	DemoProcs     int      `json:"demo_procs"`
-	DemoRSSKiB    int64    `json:"demo_rss_total_kib"`  // VmRSS: counts the shared binary pages in every process
-	DemoAnonKiB   int64    `json:"demo_anon_total_kib"` // RssAnon: the private part
-	EcsdStart     procInfo `json:"ecsd_before_tasks"`
-	EcsdAtCount   procInfo `json:"ecsd_at_count"`
-	EcsdAfter     procInfo `json:"ecsd_after_drain"`
-	DBKiBAtCount  int64    `json:"db_kib_at_count"`
-	DBKiBAfter    int64    `json:"db_kib_after_drain"`
-	MemAvailStart int64    `json:"memavailable_before_kib"`
-	MemAvailCount int64    `json:"memavailable_at_count_kib"`
-	MemAvailAfter int64    `json:"memavailable_after_drain_kib"`
+	IdleS         float64           `json:"idle_s"`
+	EcsdCPUPct    float64           `json:"ecsd_cpu_pct"` // % of one core
+	DemoCPUPct    float64           `json:"demo_cpu_pct"` // all demo app processes, % of one core
+	DemoProcs     int               `json:"demo_procs"`
+	DemoRSSKiB    int64             `json:"demo_rss_total_kib"`  // VmRSS: counts the shared binary pages in every process
+	DemoAnonKiB   int64             `json:"demo_anon_total_kib"` // RssAnon: the private part
+	EcsdStart     benchkit.ProcInfo `json:"ecsd_before_tasks"`
+	EcsdAtCount   benchkit.ProcInfo `json:"ecsd_at_count"`
+	EcsdAfter     benchkit.ProcInfo `json:"ecsd_after_drain"`
+	DBKiBAtCount  int64             `json:"db_kib_at_count"`
+	DBKiBAfter    int64             `json:"db_kib_after_drain"`
+	MemAvailStart int64             `json:"memavailable_before_kib"`
+	MemAvailCount int64             `json:"memavailable_at_count_kib"`
+	MemAvailAfter int64             `json:"memavailable_after_drain_kib"`
 
 	// Drain: StopTask every task, -stop-c at a time.
 	StopCallsMs   float64 `json:"drain_stoptask_calls_ms"`
@@ -62,7 +63,7 @@ type capacityResult struct {
 // ecsd, measures it idle, then drains it.
 func capacityPhase(bin, tmp string) (res capacityResult) {
 	res.Target = *nTasks
-	res.MemAvailStart = memAvailableKiB()
+	res.MemAvailStart = benchkit.MemAvailableKiB()
 	e, err := startECSD("process/capacity", "process", bin, tmp)
 	if err != nil {
 		res.Error = err.Error()
@@ -70,10 +71,10 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 	}
 	defer e.shutdown()
 	pid := e.pid
-	res.EcsdStart = infoOf(pid)
+	res.EcsdStart = benchkit.InfoOf(pid)
 	fail := func(err error) capacityResult {
 		res.Error = err.Error()
-		waitIfInterrupted() // the error is the clean-up's doing
+		benchkit.WaitIfInterrupted() // the error is the clean-up's doing
 		fmt.Printf("process/capacity: %v\n", err)
 		return res
 	}
@@ -102,7 +103,7 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 		}
 	}
 	res.RampMs = ms(time.Since(t0))
-	res.RampEcsdCPUs = float64(ticksOf(pid)-cpu0) / clkTck
+	res.RampEcsdCPUs = float64(ticksOf(pid)-cpu0) / benchkit.ClkTck
 	res.Batches = statsOf(batches)
 	res.FirstBatchMs, res.LastBatchMs = ms(batches[0]), ms(batches[len(batches)-1])
 
@@ -146,32 +147,32 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 
 	// Idle window.
 	fmt.Printf("process/capacity: measuring idle for %s ...\n", *idle)
-	demo0 := map[int]procStat{}
-	for _, p := range demoProcs(pid) {
-		demo0[p.pid] = p
+	demo0 := map[int]benchkit.ProcStat{}
+	for _, p := range benchkit.DemoProcs(pid) {
+		demo0[p.Pid] = p
 	}
 	ecsd0, w0 := ticksOf(pid), time.Now()
 	time.Sleep(*idle)
 	ecsd1, wall := ticksOf(pid), time.Since(w0)
-	demo1 := demoProcs(pid)
+	demo1 := benchkit.DemoProcs(pid)
 	res.IdleS = wall.Seconds()
-	res.EcsdCPUPct = 100 * float64(ecsd1-ecsd0) / clkTck / wall.Seconds()
+	res.EcsdCPUPct = 100 * float64(ecsd1-ecsd0) / benchkit.ClkTck / wall.Seconds()
 	var demoTicks uint64
 	for _, p := range demo1 {
-		if p0, ok := demo0[p.pid]; ok && p0.start == p.start {
-			demoTicks += p.ticks - p0.ticks
+		if p0, ok := demo0[p.Pid]; ok && p0.Start == p.Start {
+			demoTicks += p.Ticks - p0.Ticks
 		}
-		if rss := statusField(p.pid, "VmRSS"); rss > 0 {
+		if rss := benchkit.StatusField(p.Pid, "VmRSS"); rss > 0 {
 			res.DemoRSSKiB += rss
 		}
-		if anon := statusField(p.pid, "RssAnon"); anon > 0 {
+		if anon := benchkit.StatusField(p.Pid, "RssAnon"); anon > 0 {
 			res.DemoAnonKiB += anon
 		}
 	}
 	res.DemoProcs = len(demo1)
-	res.DemoCPUPct = 100 * float64(demoTicks) / clkTck / wall.Seconds()
-	res.EcsdAtCount = infoOf(pid)
-	res.MemAvailCount = memAvailableKiB()
+	res.DemoCPUPct = 100 * float64(demoTicks) / benchkit.ClkTck / wall.Seconds()
+	res.EcsdAtCount = benchkit.InfoOf(pid)
+	res.MemAvailCount = benchkit.MemAvailableKiB()
 	res.DBKiBAtCount = e.dbSizeKiB()
 
 	// Drain.
@@ -186,7 +187,7 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 	res.StopCallsMs = ms(time.Since(t0))
 	stoppedAt, goneAt := time.Duration(0), time.Duration(0)
 	for stoppedAt == 0 || goneAt == 0 {
-		if goneAt == 0 && len(demoProcs(pid)) == 0 {
+		if goneAt == 0 && len(benchkit.DemoProcs(pid)) == 0 {
 			goneAt = time.Since(t0)
 		}
 		if stoppedAt == 0 {
@@ -203,10 +204,10 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 		}
 	}
 	res.AllStoppedMs, res.ProcsGoneMs = ms(stoppedAt), ms(goneAt)
-	res.DrainEcsdCPUs = float64(ticksOf(pid)-cpu0) / clkTck
+	res.DrainEcsdCPUs = float64(ticksOf(pid)-cpu0) / benchkit.ClkTck
 	time.Sleep(time.Second) // let ecsd settle (goroutines, reaping) before reading it
-	res.EcsdAfter = infoOf(pid)
-	res.MemAvailAfter = memAvailableKiB()
+	res.EcsdAfter = benchkit.InfoOf(pid)
+	res.MemAvailAfter = benchkit.MemAvailableKiB()
 	res.DBKiBAfter = e.dbSizeKiB()
 
 	tb := time.Now()
@@ -228,11 +229,11 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 }
 
 func ticksOf(pid int) uint64 {
-	st, err := readStat(pid)
+	st, err := benchkit.ReadStat(pid)
 	if err != nil {
 		return 0
 	}
-	return st.ticks
+	return st.Ticks
 }
 
 func sameSet(a, b []string) bool {

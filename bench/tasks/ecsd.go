@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"io"
 	"net"
 	"net/http"
@@ -78,7 +79,7 @@ func startECSD(name, rt, bin, tmp string) (*ecsd, error) {
 	}
 	e.pid = e.cmd.Process.Pid
 	go func() { e.cmd.Wait(); logf.Close(); close(e.exited) }()
-	atExit(func() { e.shutdown() })
+	benchkit.AtExit(func() { e.shutdown() })
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -263,45 +264,45 @@ func (e *ecsd) shutdown() {
 	e.once.Do(func() {
 		select {
 		case <-e.exited:
-			addNote("%s: ecsd had exited on its own (%s); see its log", e.name, e.cmd.ProcessState)
+			benchkit.AddNote("%s: ecsd had exited on its own (%s); see its log", e.name, e.cmd.ProcessState)
 		default:
 			if open := e.openTasks(); len(open) > 0 && e.api != nil {
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				if err := e.stopTasks(ctx, open, *stopC); err != nil {
-					addNote("%s cleanup: %v", e.name, err)
+					benchkit.AddNote("%s cleanup: %v", e.name, err)
 				}
 				if err := e.waitStatus(ctx, open, "STOPPED", 50*time.Millisecond); err != nil {
-					addNote("%s cleanup: %v", e.name, err)
+					benchkit.AddNote("%s cleanup: %v", e.name, err)
 				}
 				cancel()
 			}
-			demo := demoProcs(e.pid) // ancestry is lost once ecsd exits
+			demo := benchkit.DemoProcs(e.pid) // ancestry is lost once ecsd exits
 			t0 := time.Now()
 			syscall.Kill(e.pid, syscall.SIGTERM)
 			select {
 			case <-e.exited:
 				if d := time.Since(t0); d > 2*time.Second {
-					addNote("%s: ecsd took %s to exit on SIGTERM", e.name, d.Round(time.Millisecond))
+					benchkit.AddNote("%s: ecsd took %s to exit on SIGTERM", e.name, d.Round(time.Millisecond))
 				}
 			case <-time.After(15 * time.Second):
-				addNote("%s: ecsd did not exit 15s after SIGTERM; killed", e.name)
+				benchkit.AddNote("%s: ecsd did not exit 15s after SIGTERM; killed", e.name)
 				syscall.Kill(e.pid, syscall.SIGKILL)
 				<-e.exited
 			}
 			if len(demo) > 0 {
 				killed := 0
 				for _, p := range demo {
-					if sameProcess(p) {
-						syscall.Kill(-p.pid, syscall.SIGKILL) // its own process group
+					if benchkit.SameProcess(p) {
+						syscall.Kill(-p.Pid, syscall.SIGKILL) // its own process group
 						killed++
 					}
 				}
-				addNote("%s cleanup: %d demo app processes were still running before ecsd stopped; killed %d still alive after", e.name, len(demo), killed)
+				benchkit.AddNote("%s cleanup: %d demo app processes were still running before ecsd stopped; killed %d still alive after", e.name, len(demo), killed)
 			}
 		}
 		if e.runtime == "docker" {
 			if n := removeContainers(e.allStarted()); n > 0 {
-				addNote("%s cleanup: %d containers of this run were left after ecsd stopped; removed them", e.name, n)
+				benchkit.AddNote("%s cleanup: %d containers of this run were left after ecsd stopped; removed them", e.name, n)
 			}
 		}
 	})
@@ -320,7 +321,7 @@ func removeContainers(arns []string) int {
 	out, err := exec.Command("docker", "ps", "-a", "--filter", "label="+labelTaskARN,
 		"--format", `{{.ID}} {{.Label "`+labelTaskARN+`"}}`).Output()
 	if err != nil {
-		addNote("docker ps: %v", err)
+		benchkit.AddNote("docker ps: %v", err)
 		return 0
 	}
 	var ids []string
@@ -332,7 +333,7 @@ func removeContainers(arns []string) int {
 	}
 	if len(ids) > 0 {
 		if b, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
-			addNote("docker rm -f: %v: %s", err, b)
+			benchkit.AddNote("docker rm -f: %v: %s", err, b)
 		}
 	}
 	return len(ids)
@@ -410,7 +411,7 @@ func failures(fs []types.Failure) string {
 func freePort() string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal(err)
+		benchkit.Fatal("tasks", err)
 	}
 	defer l.Close()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)

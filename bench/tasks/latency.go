@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"os/exec"
 	"strings"
 	"sync"
@@ -89,7 +90,7 @@ func latencyPhase(rt, bin, tmp string) latencyResult {
 		cancel()
 		if err != nil {
 			res.Error = fmt.Sprintf("task %d of %d: %v", i+1, *nStarts, err)
-			waitIfInterrupted()
+			benchkit.WaitIfInterrupted()
 			fmt.Printf("%s/latency: %s\n", rt, res.Error)
 			break
 		}
@@ -101,7 +102,7 @@ func latencyPhase(rt, bin, tmp string) latencyResult {
 			}
 			if j > 0 && statusOrder[st] < statusOrder[s.states[j-1]] {
 				res.OutOfOrder++
-				addNote("%s/latency: task %d: lastStatus went backwards: %s", rt, i+1, strings.Join(s.states, " → "))
+				benchkit.AddNote("%s/latency: task %d: lastStatus went backwards: %s", rt, i+1, strings.Join(s.states, " → "))
 			}
 		}
 		if s.http < s.running {
@@ -228,7 +229,7 @@ func dockerPreflight() (skip, note string, cleanup func()) {
 	if !existed {
 		var once sync.Once
 		cleanup = func() { once.Do(func() { exec.Command("docker", "image", "rm", *image).Run() }) }
-		atExit(cleanup) // also on Ctrl-C; registered before ecsd's, so it runs after
+		benchkit.AtExit(cleanup) // also on Ctrl-C; registered before ecsd's, so it runs after
 	}
 	return "", note, cleanup
 }

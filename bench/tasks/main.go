@@ -11,17 +11,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -53,27 +50,20 @@ type report struct {
 func main() {
 	flag.Parse()
 	if *nStarts < 1 || *nTasks < 0 || *stopC < 1 || *poll <= 0 || *idle <= 0 {
-		fatal(errors.New("need -n >= 1, -tasks >= 0, -stop-c >= 1, -poll > 0, -idle > 0"))
+		benchkit.Fatal("tasks", errors.New("need -n >= 1, -tasks >= 0, -stop-c >= 1, -poll > 0, -idle > 0"))
 	}
 	tmp, err := os.MkdirTemp("", "ecsd-bench-tasks-")
 	if err != nil {
-		fatal(err)
+		benchkit.Fatal("tasks", err)
 	}
-	atExit(func() {
+	benchkit.AtExit(func() {
 		if *keep {
 			fmt.Println("kept", tmp)
 		} else {
 			os.RemoveAll(tmp)
 		}
 	})
-	go func() { // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		<-sig
-		interrupted.Store(true)
-		fmt.Fprintln(os.Stderr, "\ninterrupted; cleaning up")
-		exit(130)
-	}()
+	benchkit.CleanUpOnSignal() // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
 
 	rep := report{Started: time.Now().UTC(), Config: map[string]any{
 		"runtimes": *runtimes, "n": *nStarts, "tasks": *nTasks, "idle": idle.String(), "poll": poll.String(),
@@ -90,10 +80,8 @@ func main() {
 		c := capacityPhase(bin, tmp)
 		rep.Capacity = &c
 	}
-	waitIfInterrupted()
-	notesMu.Lock()
-	rep.Notes = append([]string{}, notes...)
-	notesMu.Unlock()
+	benchkit.WaitIfInterrupted()
+	rep.Notes = benchkit.Notes()
 
 	code := printReport(rep)
 	if *jsonOut != "" {
@@ -105,7 +93,7 @@ func main() {
 			fmt.Printf("\nJSON written to %s\n", *jsonOut)
 		}
 	}
-	exit(code)
+	benchkit.Exit(code)
 }
 
 // printReport prints the tables and returns the exit status: 1 if a test
@@ -168,7 +156,7 @@ func printReport(r report) int {
 		}
 		if c.IdleS > 0 {
 			fmt.Printf("\n  %-40s %s\n", fmt.Sprintf("at %d tasks, idle %.1fs:", c.Reached, c.IdleS), "")
-			res := 100 / clkTck / c.IdleS // one clock tick over the window
+			res := 100 / benchkit.ClkTck / c.IdleS // one clock tick over the window
 			kv("ecsd CPU (% of one core)", fmt.Sprintf("%.2f%% (resolution %.2f%%)", c.EcsdCPUPct, res))
 			kv("ecsd RSS / threads / fds", fmt.Sprintf("%s / %d / %d   (before tasks: %s / %d / %d)",
 				fmtKiB(c.EcsdAtCount.RSSKiB), c.EcsdAtCount.Threads, c.EcsdAtCount.FDs,
@@ -276,7 +264,7 @@ func loadAvg() string {
 
 func memTotalKiB() int64 {
 	b, _ := os.ReadFile("/proc/meminfo")
-	return fieldOf(b, "MemTotal")
+	return benchkit.FieldOf(b, "MemTotal")
 }
 
 // ecsdBinary returns -ecsd, or builds ./cmd/ecsd of this module, statically
@@ -292,7 +280,7 @@ func ecsdBinary(dir string) string {
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
-		fatal(fmt.Errorf("go build ./cmd/ecsd: %w", err))
+		benchkit.Fatal("tasks", fmt.Errorf("go build ./cmd/ecsd: %w", err))
 	}
 	return bin
 }
@@ -301,58 +289,7 @@ func moduleRoot() string {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	gomod := strings.TrimSpace(string(out))
 	if err != nil || gomod == "" || gomod == os.DevNull {
-		fatal(errors.New("run from inside the ecsd module, or pass -ecsd BIN"))
+		benchkit.Fatal("tasks", errors.New("run from inside the ecsd module, or pass -ecsd BIN"))
 	}
 	return filepath.Dir(gomod)
-}
-
-// Cleanup: run once, in reverse order, on normal exit, fatal error or signal.
-var (
-	cleanupMu sync.Mutex
-	cleanups  []func()
-
-	notesMu sync.Mutex
-	notes   []string // oddities seen while running or cleaning up
-
-	interrupted atomic.Bool
-)
-
-func addNote(format string, args ...any) {
-	n := fmt.Sprintf(format, args...)
-	notesMu.Lock()
-	notes = append(notes, n)
-	notesMu.Unlock()
-	if interrupted.Load() {
-		fmt.Fprintln(os.Stderr, n)
-	}
-}
-
-// waitIfInterrupted blocks for good once a signal started the clean-up (which
-// ends the process): what the tests saw afterwards is the clean-up's doing.
-func waitIfInterrupted() {
-	if interrupted.Load() {
-		select {}
-	}
-}
-
-func atExit(f func()) {
-	cleanupMu.Lock()
-	cleanups = append(cleanups, f)
-	cleanupMu.Unlock()
-}
-
-func exit(code int) {
-	cleanupMu.Lock() // never unlocked: a second caller blocks until os.Exit
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
-	}
-	os.Exit(code)
-}
-
-func fatal(err error) {
-	if interrupted.Load() {
-		exit(130)
-	}
-	fmt.Fprintln(os.Stderr, "tasks:", err)
-	exit(1)
 }
