@@ -328,12 +328,19 @@ func (sv *serviceSync) apply(plan rollout.Plan) error {
 		}
 	}
 
-	if plan.Start.Count > 0 {
-		ids, err := sv.startTasks(plan.Start)
+	var started []string
+	for _, start := range append([]rollout.Start{plan.Start}, plan.Replacements...) {
+		if start.Count == 0 {
+			continue
+		}
+		ids, err := sv.startTasks(start)
 		if err != nil {
 			return err
 		}
-		events = append(events, rollout.StartedEvent(name, ids).Message)
+		started = append(started, ids...)
+	}
+	if len(started) > 0 {
+		events = append(events, rollout.StartedEvent(name, started).Message)
 	}
 	for _, ev := range plan.Events {
 		events = append(events, ev.Message)

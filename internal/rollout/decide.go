@@ -68,6 +68,7 @@ type group struct {
 	running    int32 // lastStatus RUNNING
 	preRunning int32 // lastStatus before RUNNING
 	stops      int32 // tasks stopped by this step
+	replacing  int32 // tasks started by this step (Plan.Replacements)
 
 	scalingReason string // cached ScalingReason for this group's stops
 }
@@ -476,8 +477,13 @@ func (d *decider) step() {
 	old := d.oldGroups()
 
 	// Unhealthy tasks of old deployments: stopped, not replaced (the
-	// PRIMARY's tasks take their place).
+	// PRIMARY's tasks take their place) — unless the PRIMARY is FAILED and
+	// launches nothing: then each old deployment keeps its tasks and
+	// replaces unhealthy ones with its own revision (below).
 	for _, g := range old {
+		if frozen && g.known {
+			continue
+		}
 		for _, i := range g.unhealt {
 			d.stopUnhealthy(g, i)
 		}
@@ -499,6 +505,35 @@ func (d *decider) step() {
 		}
 		for _, i := range p.unhealt[:k] {
 			d.stopUnhealthy(p, i)
+		}
+	}
+
+	// With a FAILED PRIMARY, old deployments hold their desired counts:
+	// unhealthy (or missing) tasks are replaced by tasks of their own
+	// revision, the replacement first when the upper bound allows.
+	type replacement struct {
+		g     *group
+		count int32
+	}
+	var replace []replacement
+	if frozen {
+		for _, g := range old {
+			if !g.known {
+				continue
+			}
+			want := max(g.dep.DesiredCount, 0)
+			u := int32(len(g.unhealt))
+			missing := max(want-(g.live()-u), 0)
+			k := min(max(int32(len(g.healthy))+u-want, 0), u)
+			if missing > 0 && (room <= 0 || throttled) {
+				k = u
+			}
+			for _, i := range g.unhealt[:k] {
+				d.stopUnhealthy(g, i)
+			}
+			if missing > 0 {
+				replace = append(replace, replacement{g, missing})
+			}
 		}
 	}
 
@@ -549,6 +584,16 @@ func (d *decider) step() {
 			ids[i] = TaskID(st.TaskARN)
 		}
 		d.plan.Events = append(d.plan.Events, stoppedEvent(d.s.Service.Name, ids))
+	}
+
+	if len(d.plan.Stops) == 0 && !draining && !throttled {
+		for _, r := range replace {
+			if n := min(r.count, room); n > 0 {
+				d.plan.Replacements = append(d.plan.Replacements, Start{DeploymentID: r.g.dep.ID, TaskDefinition: r.g.dep.TaskDefinition, Count: n})
+				r.g.replacing = n
+				room -= n
+			}
+		}
 	}
 
 	deadlocked := false
@@ -611,12 +656,17 @@ func (d *decider) records() {
 			dep.DesiredCount = n
 			dep.PendingCount += d.plan.Start.Count
 		} else {
-			if g.remaining == 0 {
+			if g.remaining == 0 && g.replacing == 0 {
 				d.plan.Removed = append(d.plan.Removed, g.dep.ID)
 				continue
 			}
 			dep.Status = DeploymentActive
 			dep.DesiredCount = g.live() - g.stops
+			if p != nil && p.dep.RolloutState == types.DeploymentRolloutStateFailed && !d.draining() {
+				dep.DesiredCount = max(g.dep.DesiredCount, 0) // held: see step
+			}
+			dep.PendingCount += g.replacing
+			d.plan.PendingCount += g.replacing
 		}
 		out = append(out, dep)
 	}

@@ -553,6 +553,49 @@ func TestCircuitBreaker(t *testing.T) {
 			t.Fatalf("a FAILED deployment launches nothing: %+v", p)
 		}
 	})
+	t.Run("no rollback: old deployment replaces its unhealthy tasks with its own revision", func(t *testing.T) {
+		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), false), true)
+		for i := range s.st.Tasks {
+			if tk := &s.st.Tasks[i]; tk.DeploymentID == depID(1) && tk.LastStatus == TaskRunning {
+				tk.HealthStatus = types.HealthStatusUnhealthy
+				break
+			}
+		}
+		p := s.decide()
+		if len(p.Stops) != 0 || p.Start.Count != 0 || len(p.Replacements) != 1 ||
+			p.Replacements[0] != (Start{DeploymentID: depID(1), TaskDefinition: taskDef(1), Count: 1}) {
+			t.Fatalf("want one replacement of deployment 1 started first, got %+v", p)
+		}
+		if p.Deployments[1].ID != depID(1) || p.Deployments[1].DesiredCount != 4 || p.Deployments[1].PendingCount != 1 {
+			t.Fatalf("deployment 1 keeps desired 4 with 1 pending: %+v", p.Deployments[1])
+		}
+		s.tick() // RUNNING
+		s.tick() // HEALTHY
+		p = s.decide()
+		if len(p.Stops) != 1 || p.Stops[0].Cause != StopContainerHealth || p.Stops[0].DeploymentID != depID(1) {
+			t.Fatalf("then the unhealthy task is stopped, got %+v", p)
+		}
+		if p := s.decide(); !p.Empty() || s.live(depID(1)) != 4 || s.live(depID(2)) != 0 {
+			t.Fatalf("settled at 4 tasks of deployment 1: %+v live %d/%d", p, s.live(depID(1)), s.live(depID(2)))
+		}
+	})
+	t.Run("no rollback: a crashed old task is replaced by its own revision", func(t *testing.T) {
+		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), false), false)
+		if s.live(depID(1)) != 4 {
+			t.Fatalf("setup: live %d", s.live(depID(1)))
+		}
+		for i := range s.st.Tasks {
+			if tk := &s.st.Tasks[i]; tk.DeploymentID == depID(1) && tk.LastStatus == TaskRunning {
+				tk.LastStatus, tk.DesiredStatus, tk.StoppedAt = TaskStopped, TaskStopped, s.now
+				tk.StopCode, tk.StoppedReason = types.TaskStopCodeEssentialContainerExited, "Essential container in task exited"
+				break
+			}
+		}
+		p := s.decide()
+		if len(p.Replacements) != 1 || p.Replacements[0].Count != 1 || p.Replacements[0].DeploymentID != depID(1) || p.Start.Count != 0 {
+			t.Fatalf("want deployment 1's missing task replaced, got %+v", p)
+		}
+	})
 	t.Run("no completed deployment to return to", func(t *testing.T) {
 		s := &sim{t: t, now: t0, behave: map[string]behaviour{}}
 		s.st.Service = Service{Name: "web", DesiredCount: 2, DeploymentConfiguration: withBreaker(config(100, 200), true)}

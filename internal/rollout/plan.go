@@ -19,6 +19,12 @@ type Plan struct {
 	// the PRIMARY deployment). Once they exist, emit StartedEvent with
 	// their IDs.
 	Start Start
+	// Replacements ask for tasks of ACTIVE deployments: while the PRIMARY
+	// is FAILED (circuit breaker without rollback) and launches nothing,
+	// the deployments it did not replace keep their desired counts and
+	// replace unhealthy or missing tasks with their own revision. Emit
+	// StartedEvent for them too.
+	Replacements []Start
 	// Stops are tasks to stop (set desiredStatus STOPPED), in order.
 	Stops []Stop
 	// Deployments is the service's new deployments[]: PRIMARY first, then
@@ -57,7 +63,9 @@ type Plan struct {
 }
 
 // Empty reports whether the plan asks for no task to start or stop.
-func (p Plan) Empty() bool { return p.Start.Count == 0 && len(p.Stops) == 0 }
+func (p Plan) Empty() bool {
+	return p.Start.Count == 0 && len(p.Stops) == 0 && len(p.Replacements) == 0
+}
 
 // Primary returns the plan's PRIMARY deployment.
 func (p Plan) Primary() (Deployment, bool) {

@@ -200,6 +200,11 @@ func (s *sim) apply(p Plan) {
 	for range p.Start.Count {
 		ids = append(ids, s.addTask(p.Start.DeploymentID, TaskProvisioning, s.now).ID())
 	}
+	for _, r := range p.Replacements {
+		for range r.Count {
+			ids = append(ids, s.addTask(r.DeploymentID, TaskProvisioning, s.now).ID())
+		}
+	}
 	if len(ids) > 0 {
 		s.events = append(s.events, StartedEvent(s.st.Service.Name, ids))
 	}
