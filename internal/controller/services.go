@@ -15,12 +15,16 @@ import (
 
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/lb"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
 // maxEvents is how many service events ECS keeps.
 const maxEvents = 100
+
+// timeUnit is the precision of the times ECS records.
+const timeUnit = time.Millisecond
 
 // Services is the service scheduler: for each service it loads the stored
 // state, asks rollout.Decide for the next step, and applies it — tasks
@@ -31,7 +35,14 @@ type Services struct {
 	log       *slog.Logger
 	accountID string
 	params    rollout.Params
+	targets   TargetHealthSource
 	queue     *queue
+}
+
+// TargetHealthSource tells the health of a task's target in a load
+// balancer's target group (ELBv2's DescribeTargetHealth for one target).
+type TargetHealthSource interface {
+	TargetHealth(targetGroupARN string, port int) (lb.TargetHealth, bool)
 }
 
 // ServicesConfig wires a Services controller.
@@ -41,6 +52,9 @@ type ServicesConfig struct {
 	Logger    *slog.Logger
 	AccountID string
 	Params    rollout.Params // timings: the 40 s healthy rule, start back-off
+	// Targets, when set, gates load-balanced tasks' health on their target
+	// health; call TargetHealthChanged when a target's state changes.
+	Targets TargetHealthSource
 }
 
 // NewServices returns the scheduler, subscribed to store changes.
@@ -51,7 +65,7 @@ func NewServices(cfg ServicesConfig) *Services {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Services{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, accountID: cfg.AccountID, params: cfg.Params, queue: newQueue(cfg.Clock)}
+	s := &Services{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, accountID: cfg.AccountID, params: cfg.Params, targets: cfg.Targets, queue: newQueue(cfg.Clock)}
 	cfg.Store.Subscribe(s.notice)
 	return s
 }
@@ -162,7 +176,7 @@ func (s *Services) Sync(key string) (rollout.Plan, error) {
 		}
 		region, cluster, _ := splitKey(key)
 		before, _ := json.Marshal(rec)
-		sv := &serviceSync{tx: tx, s: s, region: region, cluster: cluster, rec: &rec, before: before, now: s.clock.Now().UTC().Truncate(time.Millisecond), tds: map[string]types.TaskDefinition{}}
+		sv := &serviceSync{tx: tx, s: s, region: region, cluster: cluster, rec: &rec, before: before, now: s.clock.Now().UTC().Truncate(timeUnit), tds: map[string]types.TaskDefinition{}}
 		state, err := sv.load()
 		if err != nil {
 			return err
@@ -275,19 +289,24 @@ func (sv *serviceSync) load() (rollout.State, error) {
 		}
 		arn := aws.ToString(t.TaskArn)
 		sv.tasks[arn], sv.taskKeys[arn] = &rec, key
+		target := sv.targetOf(&rec)
 		st.Tasks = append(st.Tasks, rollout.Task{
-			ARN:           arn,
-			DeploymentID:  aws.ToString(t.StartedBy),
-			LastStatus:    aws.ToString(t.LastStatus),
-			DesiredStatus: aws.ToString(t.DesiredStatus),
-			CreatedAt:     aws.ToTime(t.CreatedAt),
-			StartedAt:     aws.ToTime(t.StartedAt),
-			HealthStatus:  t.HealthStatus,
-			StopCode:      t.StopCode,
-			StoppedReason: aws.ToString(t.StoppedReason),
-			StoppedAt:     aws.ToTime(t.StoppedAt),
-			Accounted:     rec.Accounted,
-			SeenHealthy:   rec.SeenHealthy,
+			Target:         target.Target,
+			TargetGroupARN: target.TargetGroupARN,
+			TargetPort:     target.TargetPort,
+			TargetReason:   target.TargetReason,
+			ARN:            arn,
+			DeploymentID:   aws.ToString(t.StartedBy),
+			LastStatus:     aws.ToString(t.LastStatus),
+			DesiredStatus:  aws.ToString(t.DesiredStatus),
+			CreatedAt:      aws.ToTime(t.CreatedAt),
+			StartedAt:      aws.ToTime(t.StartedAt),
+			HealthStatus:   t.HealthStatus,
+			StopCode:       t.StopCode,
+			StoppedReason:  aws.ToString(t.StoppedReason),
+			StoppedAt:      aws.ToTime(t.StoppedAt),
+			Accounted:      rec.Accounted,
+			SeenHealthy:    rec.SeenHealthy,
 		})
 		return nil
 	})
@@ -416,7 +435,7 @@ func (sv *serviceSync) startTasks(start rollout.Start) ([]string, error) {
 		t.EnableExecuteCommand = svc.EnableExecuteCommand
 		arn := aws.ToString(t.TaskArn)
 		id := arn[strings.LastIndexByte(arn, '/')+1:]
-		if err := sv.tx.Put(store.Tasks, store.Key(sv.region, sv.cluster, id), store.TaskRecord{Task: t}); err != nil {
+		if err := sv.tx.Put(store.Tasks, store.Key(sv.region, sv.cluster, id), store.TaskRecord{Task: t, LoadBalancers: svc.LoadBalancers}); err != nil {
 			return nil, err
 		}
 		ids = append(ids, id)

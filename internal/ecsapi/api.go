@@ -26,6 +26,10 @@ type Config struct {
 	AccountID string
 	Now       func() time.Time // defaults to time.Now
 	Logger    *slog.Logger
+	// TargetGroup looks up an ELBv2 target group by ARN for services'
+	// loadBalancers: whether it exists and how many load balancers use
+	// it. Nil means ecsd runs without a load balancer.
+	TargetGroup func(arn string) (exists bool, loadBalancers int)
 }
 
 // API answers ECS operations.

@@ -43,7 +43,7 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: "123456789012", Logger: logger})
+	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: "123456789012", Logger: logger, TargetGroup: targetGroups})
 	if err := api.EnsureDefaultCluster("us-east-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -233,4 +233,21 @@ func (m *model) walk(shape string, v any, path string) error {
 		}
 	}
 	return nil
+}
+
+// Target groups the test ELB knows: web (used by one load balancer) and
+// lonely (used by none).
+const (
+	webTG    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
+	lonelyTG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/lonely/0123456789abcdef"
+)
+
+func targetGroups(arn string) (bool, int) {
+	switch arn {
+	case webTG:
+		return true, 1
+	case lonelyTG:
+		return true, 0
+	}
+	return false, 0
 }

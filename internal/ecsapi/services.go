@@ -138,13 +138,48 @@ func checkLaunchType(lt types.LaunchType, td types.TaskDefinition, nc *types.Net
 	return nil
 }
 
-func rejectUnsupportedServiceMembers(lbs []types.LoadBalancer, regs []types.ServiceRegistry, sc *types.ServiceConnectConfiguration, cps []types.CapacityProviderStrategyItem, vcs []types.ServiceVolumeConfiguration, vpcl []types.VpcLatticeConfiguration) error {
-	for _, lb := range lbs {
-		if aws.ToString(lb.LoadBalancerName) != "" {
-			return invalidParam("Classic Load Balancers are not supported; use targetGroupArn with an Application Load Balancer target group.")
-		}
-		return invalidParam("The target group with targetGroupArn %s does not exist.", aws.ToString(lb.TargetGroupArn))
+// maxLoadBalancers is how many target groups a service may use.
+const maxLoadBalancers = 5
+
+// checkLoadBalancers validates a service's loadBalancers against the
+// ELBv2 target groups and the task definition it runs.
+func (a *API) checkLoadBalancers(lbs []types.LoadBalancer, td types.TaskDefinition) error {
+	if len(lbs) > maxLoadBalancers {
+		return invalidParam("loadBalancers can have at most %d items.", maxLoadBalancers)
 	}
+	for _, lb := range lbs {
+		arn := aws.ToString(lb.TargetGroupArn)
+		switch {
+		case aws.ToString(lb.LoadBalancerName) != "":
+			return invalidParam("Classic Load Balancers are not supported; use targetGroupArn with an Application Load Balancer target group.")
+		case arn == "":
+			return invalidParam("Target Group Arn can not be blank.")
+		case a.cfg.TargetGroup == nil:
+			return unsupported("This ecsd runs without its load balancer; remove loadBalancers.")
+		}
+		exists, lbCount := a.cfg.TargetGroup(arn)
+		if !exists {
+			return invalidParam("The target group with targetGroupArn %s does not exist.", arn)
+		}
+		if lbCount == 0 {
+			return invalidParam("The target group with targetGroupArn %s does not have an associated load balancer.", arn)
+		}
+		name := aws.ToString(lb.ContainerName)
+		if name == "" || lb.ContainerPort == nil {
+			return invalidParam("containerName and containerPort are required with a target group (%s).", arn)
+		}
+		i := slices.IndexFunc(td.ContainerDefinitions, func(c types.ContainerDefinition) bool { return aws.ToString(c.Name) == name })
+		if i < 0 {
+			return invalidParam("The container %s does not exist in the task definition.", name)
+		}
+		if !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(pm types.PortMapping) bool { return aws.ToInt32(pm.ContainerPort) == *lb.ContainerPort }) {
+			return invalidParam("The container %s did not have a container port %d defined.", name, *lb.ContainerPort)
+		}
+	}
+	return nil
+}
+
+func rejectUnsupportedServiceMembers(regs []types.ServiceRegistry, sc *types.ServiceConnectConfiguration, cps []types.CapacityProviderStrategyItem, vcs []types.ServiceVolumeConfiguration, vpcl []types.VpcLatticeConfiguration) error {
 	switch {
 	case len(regs) > 0:
 		return unsupported("ecsd does not support service discovery (serviceRegistries) yet; remove it.")
@@ -297,7 +332,7 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if err := rejectUnsupportedServiceMembers(in.LoadBalancers, in.ServiceRegistries, in.ServiceConnectConfiguration, in.CapacityProviderStrategy, in.VolumeConfigurations, in.VpcLatticeConfigurations); err != nil {
+	if err := rejectUnsupportedServiceMembers(in.ServiceRegistries, in.ServiceConnectConfiguration, in.CapacityProviderStrategy, in.VolumeConfigurations, in.VpcLatticeConfigurations); err != nil {
 		return nil, err
 	}
 	dc, err := normalizeDeploymentConfiguration(in.DeploymentConfiguration)
@@ -332,6 +367,9 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 			lt = types.LaunchTypeEc2
 		}
 		if err := checkLaunchType(lt, td, in.NetworkConfiguration); err != nil {
+			return err
+		}
+		if err := a.checkLoadBalancers(in.LoadBalancers, td); err != nil {
 			return err
 		}
 		svc = types.Service{}
@@ -380,7 +418,7 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
 		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
 	}
-	if err := rejectUnsupportedServiceMembers(in.LoadBalancers, in.ServiceRegistries, in.ServiceConnectConfiguration, in.CapacityProviderStrategy, in.VolumeConfigurations, in.VpcLatticeConfigurations); err != nil {
+	if err := rejectUnsupportedServiceMembers(in.ServiceRegistries, in.ServiceConnectConfiguration, in.CapacityProviderStrategy, in.VolumeConfigurations, in.VpcLatticeConfigurations); err != nil {
 		return nil, err
 	}
 	var svc types.Service
@@ -438,6 +476,10 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 			svc.NetworkConfiguration = in.NetworkConfiguration
 			newDeployment = true
 		}
+		if in.LoadBalancers != nil {
+			svc.LoadBalancers = in.LoadBalancers
+			newDeployment = true
+		}
 		if in.PlatformVersion != nil && aws.ToString(in.PlatformVersion) != aws.ToString(svc.PlatformVersion) {
 			svc.PlatformVersion = in.PlatformVersion
 			newDeployment = true
@@ -447,6 +489,9 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 			return err
 		}
 		if err := checkLaunchType(svc.LaunchType, def.TaskDefinition, svc.NetworkConfiguration); err != nil {
+			return err
+		}
+		if err := a.checkLoadBalancers(svc.LoadBalancers, def.TaskDefinition); err != nil {
 			return err
 		}
 		if in.DesiredCount != nil {

@@ -145,6 +145,18 @@ func TestCreateServiceValidationChangesNothing(t *testing.T) {
 		{"missing target group", func(in *ecs.CreateServiceInput) {
 			in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: aws.String("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/1"), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}
 		}, "InvalidParameterException"},
+		{"target group without load balancer", func(in *ecs.CreateServiceInput) {
+			in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: aws.String(lonelyTG), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}
+		}, "InvalidParameterException"},
+		{"blank target group", func(in *ecs.CreateServiceInput) {
+			in.LoadBalancers = []types.LoadBalancer{{ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}
+		}, "InvalidParameterException"},
+		{"load balancer container missing", func(in *ecs.CreateServiceInput) {
+			in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: aws.String(webTG), ContainerName: aws.String("ghost"), ContainerPort: aws.Int32(8080)}}
+		}, "InvalidParameterException"},
+		{"load balancer port not mapped", func(in *ecs.CreateServiceInput) {
+			in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: aws.String(webTG), ContainerName: aws.String("app"), ContainerPort: aws.Int32(9090)}}
+		}, "InvalidParameterException"},
 		{"daemon", func(in *ecs.CreateServiceInput) { in.SchedulingStrategy = types.SchedulingStrategyDaemon }, "UnsupportedFeatureException"},
 		{"code deploy", func(in *ecs.CreateServiceInput) {
 			in.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeCodeDeploy}
@@ -264,4 +276,27 @@ func TestServiceDeployments(t *testing.T) {
 	}
 	_, err := e.client.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Service: aws.String("ghost")})
 	wantError(t, err, "ServiceNotFoundException")
+}
+
+func TestServiceWithLoadBalancer(t *testing.T) {
+	e := newEnv(t)
+	registerTD(t, e, "web", "img")
+	lbs := []types.LoadBalancer{{TargetGroupArn: aws.String(webTG), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}
+	out := must[*ecs.CreateServiceOutput](t)(e.client.CreateService(ctx, &ecs.CreateServiceInput{
+		ServiceName: aws.String("web"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(1), LoadBalancers: lbs,
+		HealthCheckGracePeriodSeconds: aws.Int32(30),
+	}))
+	if got := out.Service.LoadBalancers; len(got) != 1 || aws.ToString(got[0].TargetGroupArn) != webTG || aws.ToInt32(got[0].ContainerPort) != 8080 {
+		t.Fatalf("loadBalancers %+v", got)
+	}
+	// Changing loadBalancers is validated too, and starts a deployment.
+	_, err := e.client.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"),
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(lonelyTG), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}})
+	if got := errorType(err); got != "InvalidParameterException" || !strings.Contains(err.Error(), "does not have an associated load balancer") {
+		t.Fatalf("update to a lonely target group: %v", err)
+	}
+	up := must[*ecs.UpdateServiceOutput](t)(e.client.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), LoadBalancers: lbs}))
+	if len(up.Service.Deployments) != 2 {
+		t.Fatalf("a loadBalancers change starts a deployment: %+v", up.Service.Deployments)
+	}
 }

@@ -39,6 +39,19 @@ type TaskRecord struct {
 	Accounted bool
 	// SeenHealthy: the task has been healthy at least once.
 	SeenHealthy bool
+	// LoadBalancers are the service's load balancers when the task was
+	// started: the task runner registers the task in their target groups
+	// once it runs.
+	LoadBalancers []types.LoadBalancer `json:",omitempty"`
+	// Targets are the targets the task runner registered for the task and
+	// has not deregistered yet.
+	Targets []TaskTarget `json:",omitempty"`
+}
+
+// TaskTarget is a task's registration in a target group.
+type TaskTarget struct {
+	TargetGroupARN string
+	Port           int32 // the host port on 127.0.0.1
 }
 
 // Key joins path elements into a store key.

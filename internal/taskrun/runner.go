@@ -26,6 +26,20 @@ type Config struct {
 	// StoppedRetention is how long a STOPPED task stays describable
 	// (ECS: at least an hour); 0 means DefaultStoppedRetention.
 	StoppedRetention time.Duration
+	// Targets registers tasks of load-balanced services in their target
+	// groups; nil means ecsd has no load balancer, and such tasks fail.
+	Targets Targets
+	// ServiceEvent, if set, records an event of the service a task belongs
+	// to (target registration and draining).
+	ServiceEvent func(region, cluster, service, message string)
+}
+
+// Targets is the load balancer as the task runner uses it: the ELBv2
+// target groups, addressed by ARN, with targets at 127.0.0.1:port.
+type Targets interface {
+	RegisterTarget(targetGroupARN string, port int) error
+	// DeregisterTarget starts draining; the channel closes when it ends.
+	DeregisterTarget(targetGroupARN string, port int) (<-chan struct{}, error)
 }
 
 // DefaultStoppedRetention is how long ECS keeps stopped tasks visible.
@@ -39,9 +53,12 @@ type Runner struct {
 	driver runtime.Driver
 
 	retention time.Duration
+	targets   Targets
+	event     func(region, cluster, service, message string)
 
-	mu   sync.Mutex
-	live map[string]liveTask // tasks the driver has, by task ARN
+	mu     sync.Mutex
+	live   map[string]liveTask // tasks the driver has, by task ARN
+	drains map[string]bool     // DEACTIVATING tasks whose targets are draining
 
 	kick chan struct{}
 }
@@ -63,7 +80,8 @@ func New(cfg Config) *Runner {
 	if cfg.StoppedRetention <= 0 {
 		cfg.StoppedRetention = DefaultStoppedRetention
 	}
-	r := &Runner{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, retention: cfg.StoppedRetention, live: map[string]liveTask{}, kick: make(chan struct{}, 1)}
+	r := &Runner{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, retention: cfg.StoppedRetention, targets: cfg.Targets, event: cfg.ServiceEvent,
+		live: map[string]liveTask{}, drains: map[string]bool{}, kick: make(chan struct{}, 1)}
 	cfg.Store.Subscribe(func(changes []store.Change) {
 		for _, c := range changes {
 			if c.Bucket == store.Tasks {
@@ -135,9 +153,11 @@ func (r *Runner) HandleEvent(ev runtime.Event) {
 
 // unfinished is a task the pass looks at.
 type unfinished struct {
-	key  string
-	task types.Task
-	td   types.TaskDefinition
+	key     string
+	task    types.Task
+	td      types.TaskDefinition
+	lbs     []types.LoadBalancer
+	targets []store.TaskTarget
 }
 
 // Pass takes one step for every task that needs one, and forgets tasks
@@ -161,7 +181,7 @@ func (r *Runner) Pass(ctx context.Context) error {
 			if step == StepNone {
 				return nil
 			}
-			u := unfinished{key: key, task: rec.Task}
+			u := unfinished{key: key, task: rec.Task, lbs: rec.LoadBalancers, targets: rec.Targets}
 			if step == StepStart {
 				td, err := taskDefinition(tx, key, aws.ToString(rec.Task.TaskDefinitionArn))
 				if err != nil {
@@ -217,6 +237,11 @@ func taskDefinition(tx *store.Tx, taskKey, arn string) (types.TaskDefinition, er
 // update applies change to the stored task if its next step is still want
 // (StepNone: unconditionally, unless the task is gone).
 func (r *Runner) update(key string, want Step, change func(t *types.Task)) (bool, error) {
+	return r.updateRecord(key, want, func(rec *store.TaskRecord) { change(&rec.Task) })
+}
+
+// updateRecord is update with the whole task record.
+func (r *Runner) updateRecord(key string, want Step, change func(rec *store.TaskRecord)) (bool, error) {
 	applied := false
 	err := r.store.Update(func(tx *store.Tx) error {
 		var rec store.TaskRecord
@@ -228,7 +253,7 @@ func (r *Runner) update(key string, want Step, change func(t *types.Task)) (bool
 		if want != StepNone && NextStep(rec.Task, live) != want {
 			return nil
 		}
-		change(&rec.Task)
+		change(&rec)
 		rec.Task.Version++
 		applied = true
 		return tx.Put(store.Tasks, key, rec)
@@ -279,15 +304,13 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 		})
 		return err
 	case StepActivate:
-		_, err := r.update(u.key, step, func(t *types.Task) {
-			t.LastStatus = aws.String(Running)
-			t.StartedAt = aws.Time(now)
-		})
-		return err
+		return r.activate(u, now)
 	case StepDeactivate:
-		_, err := r.update(u.key, step, func(t *types.Task) { t.LastStatus = aws.String(Deactivating) })
-		return err
+		return r.deactivate(ctx, u)
 	case StepStop:
+		if r.draining(arn) {
+			return nil // the deactivation's drain ends first
+		}
 		ok, err := r.update(u.key, step, func(t *types.Task) {
 			t.LastStatus = aws.String(Stopping)
 			t.StoppingAt = aws.Time(now)
@@ -300,7 +323,12 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 		}
 		return nil
 	case StepFinish:
-		_, err := r.update(u.key, step, func(t *types.Task) {
+		// A task that ended by itself while registered leaves its target
+		// groups now, without draining: nothing serves there any more.
+		r.deregister(u)
+		_, err := r.updateRecord(u.key, step, func(rec *store.TaskRecord) {
+			rec.Targets = nil
+			t := &rec.Task
 			t.LastStatus = aws.String(Stopped)
 			t.StoppedAt = aws.Time(now)
 			if t.ExecutionStoppedAt == nil {

@@ -31,6 +31,8 @@ type harness struct {
 	machine *fake.Machine
 	driver  *fake.Driver
 	runner  *taskrun.Runner
+	targets taskrun.Targets // given to the runner by attach
+	events  []string        // service events the runner recorded
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -52,7 +54,8 @@ func newHarness(t *testing.T) *harness {
 // attach starts a runner with a new driver on the harness's machine (as a
 // restarted ecsd would).
 func (h *harness) attach() {
-	h.runner = taskrun.New(taskrun.Config{Store: h.store, Clock: h.clock, Logger: quiet})
+	h.runner = taskrun.New(taskrun.Config{Store: h.store, Clock: h.clock, Logger: quiet, Targets: h.targets,
+		ServiceEvent: func(region, cluster, service, message string) { h.events = append(h.events, message) }})
 	h.driver = h.machine.NewDriver(h.runner.HandleEvent, fake.Options{Logger: quiet})
 	h.runner.Attach(h.driver)
 	h.t.Cleanup(func() { h.driver.Close() })

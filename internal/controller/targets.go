@@ -1,0 +1,83 @@
+package controller
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/rollout"
+	"github.com/ecsd/ecsd/internal/store"
+)
+
+// targetOf is a task's target health as the rollout reads it: none until
+// the task runner registered it; with several target groups, the worst
+// (unhealthy before initial before healthy), naming that target.
+func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
+	var out rollout.Task
+	if sv.s.targets == nil || len(rec.Targets) == 0 {
+		return out
+	}
+	rank := map[rollout.TargetHealth]int{rollout.TargetHealthy: 1, rollout.TargetInitial: 2, rollout.TargetUnused: 2, rollout.TargetDraining: 3, rollout.TargetUnhealthy: 4}
+	for _, tt := range rec.Targets {
+		h, ok := sv.s.targets.TargetHealth(tt.TargetGroupARN, int(tt.Port))
+		state := rollout.TargetHealth(h.State)
+		if !ok {
+			state = rollout.TargetInitial
+		}
+		if out.Target != rollout.TargetNone && rank[state] <= rank[out.Target] {
+			continue
+		}
+		out.Target, out.TargetGroupARN, out.TargetPort = state, tt.TargetGroupARN, tt.Port
+		out.TargetReason = h.Description
+		if out.TargetReason == "" {
+			out.TargetReason = string(h.Reason)
+		}
+	}
+	return out
+}
+
+// TargetHealthChanged queues the services that use the target group: a
+// target's new state may let their rollouts move.
+func (s *Services) TargetHealthChanged(targetGroupARN string, _ int, _ lb.TargetHealth) {
+	var keys []string
+	s.store.View(func(tx *store.Tx) error {
+		return tx.Scan(store.Services, "", "", func(key string, raw []byte) error {
+			if !strings.Contains(string(raw), targetGroupARN) {
+				return nil // cheap pre-filter before decoding
+			}
+			var rec store.ServiceRecord
+			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
+				return err
+			}
+			if slices.ContainsFunc(rec.Service.LoadBalancers, func(l types.LoadBalancer) bool { return aws.ToString(l.TargetGroupArn) == targetGroupARN }) {
+				keys = append(keys, key)
+			}
+			return nil
+		})
+	})
+	for _, k := range keys {
+		s.queue.add(k)
+	}
+}
+
+// RecordEvent adds a service event that happened outside the scheduler
+// (the task runner's target registrations and draining).
+func (s *Services) RecordEvent(region, cluster, service, message string) {
+	err := s.store.Update(func(tx *store.Tx) error {
+		key := store.Key(region, cluster, service)
+		var rec store.ServiceRecord
+		found, err := tx.Get(store.Services, key, &rec)
+		if err != nil || !found {
+			return err
+		}
+		sv := &serviceSync{tx: tx, s: s, rec: &rec, now: s.clock.Now().UTC().Truncate(timeUnit)}
+		sv.addEvents([]string{message})
+		return tx.Put(store.Services, key, &rec)
+	})
+	if err != nil {
+		s.log.Error("recording a service event", "service", service, "error", err)
+	}
+}
