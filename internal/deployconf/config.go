@@ -72,7 +72,7 @@ var ignoredKeys = map[string]string{
 	"appspec":        "CodeDeploy AppSpec hooks are not supported by ecsctl",
 	"codedeploy":     "CodeDeploy deployments are not supported by ecsctl",
 	"filter_command": "ecsctl has no interactive filter; the key is ignored",
-	"ignore":         "ecsctl does not diff against the live service; the key is ignored",
+	"ignore":         "ecsctl diff does not apply ignore rules; the key is ignored",
 }
 
 // Load reads the config file at path. See the package documentation for
