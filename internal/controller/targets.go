@@ -40,8 +40,13 @@ func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
 }
 
 // TargetHealthChanged queues the services that use the target group: a
-// target's new state may let their rollouts move.
+// target's new state may let their rollouts move. It returns at once (the
+// load balancer calls it from its health-check goroutines).
 func (s *Services) TargetHealthChanged(targetGroupARN string, _ int, _ lb.TargetHealth) {
+	go s.queueUsers(targetGroupARN)
+}
+
+func (s *Services) queueUsers(targetGroupARN string) {
 	var keys []string
 	s.store.View(func(tx *store.Tx) error {
 		return tx.Scan(store.Services, "", "", func(key string, raw []byte) error {

@@ -33,8 +33,8 @@
 //     weighted target groups by smooth weighted round robin, so proportions
 //     are exact and deterministic.
 //   - listener: [Listener] is a real socket on 127.0.0.1 serving a Router;
-//     if the requested port is taken it falls back to a free port and
-//     reports the one it got.
+//     if the requested port is taken (or privileged) it falls back to a
+//     free port and reports the one it got.
 //
 // Not applied: slow_start.duration_seconds is validated and stored but
 // targets receive their full share as soon as they are healthy. Stickiness

@@ -33,8 +33,9 @@ type Listener struct {
 }
 
 // Listen opens the socket and starts serving. If the requested port is in
-// use it falls back to a free port: Port reports the one actually bound and
-// FellBack whether that happened.
+// use, or privileged and the process may not bind it (port 80 as a normal
+// user), it falls back to a free port: Port reports the one actually bound
+// and FellBack whether that happened.
 func Listen(cfg ListenerConfig) (*Listener, error) {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
@@ -51,7 +52,8 @@ func Listen(cfg ListenerConfig) (*Listener, error) {
 	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
-	if err != nil && cfg.Port != 0 && errors.Is(err, syscall.EADDRINUSE) {
+	refused := err
+	if err != nil && cfg.Port != 0 && (errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES)) {
 		ln, err = net.Listen("tcp", net.JoinHostPort(cfg.Host, "0"))
 	}
 	if err != nil {
@@ -71,7 +73,7 @@ func Listen(cfg ListenerConfig) (*Listener, error) {
 		},
 	}
 	if l.FellBack() {
-		l.log.Warn("listener port taken, using a free one", "requested", cfg.Port, "port", l.Port())
+		l.log.Warn("listener port not available, using a free one", "requested", cfg.Port, "port", l.Port(), "reason", refused)
 	}
 	go l.serve()
 	return l, nil

@@ -29,7 +29,7 @@ const (
 	meta               Bucket = "meta"
 )
 
-var allBuckets = []Bucket{Clusters, TaskDefinitions, Families, Services, Tasks, ServiceDeployments, meta}
+var allBuckets = append([]Bucket{Clusters, TaskDefinitions, Families, Services, Tasks, ServiceDeployments, meta}, elbBuckets...)
 
 // SchemaVersion is the layout this ecsd writes.
 const SchemaVersion = 1
