@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
@@ -81,6 +82,7 @@ type app struct {
 	stderr io.Writer
 	getenv func(string) string
 	cfg    *deployconf.Config
+	awsCfg aws.Config // the AWS configuration the clients use
 	ecs    *ecs.Client
 	out    *printer
 }
@@ -116,32 +118,48 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
 	fs := flag.NewFlagSet("ecsctl "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var flagOut strings.Builder
+	fs.SetOutput(&flagOut)
 	a.g.register(fs, getenv)
 	var finish func()
 	if cmd.flags != nil {
 		finish = cmd.flags(fs)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	parseErr := fs.Parse(args[1:])
+	if a.g.logFormat != "text" && a.g.logFormat != "json" {
+		fmt.Fprintf(stderr, "ecsctl %s: --log-format %q: use text or json\n", name, a.g.logFormat)
+		return ExitError
+	}
+	a.out = newPrinter(stdout, stderr, a.g.logFormat, getenv)
+	if parseErr != nil {
+		if errors.Is(parseErr, flag.ErrHelp) {
+			fmt.Fprint(stdout, flagOut.String())
 			return ExitOK
+		}
+		if a.out.json {
+			a.out.commandError(name, parseErr, ExitError)
+		} else {
+			fmt.Fprint(stderr, flagOut.String())
 		}
 		return ExitError
 	}
 	if finish != nil {
 		finish()
 	}
-	a.out = newPrinter(stdout, a.g.logFormat)
 	if err := cmd.run(a, fs.Args()); err != nil {
+		var exit *taskExitError
 		switch {
+		case errors.As(err, &exit):
+			a.out.taskExit(exit)
+			return exit.code
 		case errors.Is(err, errDeploymentFailed):
-			a.out.fail(err)
+			a.out.fail(err, ExitFailed)
 			return ExitFailed
 		case errors.Is(err, errTimeout):
-			a.out.fail(err)
+			a.out.fail(err, ExitTimeout)
 			return ExitTimeout
 		}
-		fmt.Fprintf(stderr, "ecsctl %s: %v\n", name, err)
+		a.out.commandError(name, err, ExitError)
 		return ExitError
 	}
 	return ExitOK
@@ -172,6 +190,11 @@ The endpoint, region and credentials come from the standard AWS SDK
 configuration: AWS_ENDPOINT_URL_ECS=http://127.0.0.1:5440 points at ecsd.
 
 Exit codes: 0 success, 1 error, 2 deployment failed or rolled back, 3 timeout.
+run (--wait-until stopped, the default) exits with the watched container's
+exit code once its tasks have stopped (the first non-zero one of them), 2 if
+a task stopped before that container ran, and 1 or 3 if ecsctl itself failed
+or timed out first; its last line tells which (with --log-format json, its
+"kind" is "exit", "failure" or "error").
 `)
 }
 
@@ -190,7 +213,7 @@ func (a *app) load() error {
 		}
 	}
 	opts := deployconf.Options{ExtStr: kv(a.g.extStr), ExtCode: kv(a.g.extCode), EnvFiles: a.g.envfiles,
-		Warn: func(msg string) { fmt.Fprintln(a.stderr, "warning:", msg) }}
+		Warn: func(msg string) { a.warn([]string{msg}) }}
 	cfg, err := deployconf.Load(path, opts)
 	if err != nil {
 		return err
@@ -230,6 +253,7 @@ func (a *app) client(ctx context.Context) error {
 	if awsCfg.Region == "" {
 		return errors.New("no region: set region in the config or AWS_REGION")
 	}
+	a.awsCfg = awsCfg
 	a.ecs = ecs.NewFromConfig(awsCfg)
 	return nil
 }

@@ -187,6 +187,10 @@ func (a *app) describeTaskDefinition(ctx context.Context, ref string) (*types.Ta
 // warn prints the warnings loading a definition gave.
 func (a *app) warn(warnings []string) {
 	for _, w := range warnings {
+		if a.out != nil {
+			a.out.warn(w) // a JSON line with --log-format json
+			continue
+		}
 		fmt.Fprintln(a.stderr, "warning:", w)
 	}
 }

@@ -24,6 +24,16 @@ type deployFlags struct {
 	revision, tasks                                   int
 	waitUntil                                         string
 	poll                                              time.Duration
+	suspendAutoScaling, resumeAutoScaling             bool
+	// eventsSince, when set, is where wait starts printing service events
+	// (default: when the deployment began).
+	eventsSince time.Time
+}
+
+// autoScalingFlags registers --suspend-auto-scaling and --resume-auto-scaling.
+func (f *deployFlags) autoScalingFlags(fs *flag.FlagSet) {
+	fs.BoolVar(&f.suspendAutoScaling, "suspend-auto-scaling", false, "suspend the service's Application Auto Scaling (scale-in, scale-out, scheduled) before changing it")
+	fs.BoolVar(&f.resumeAutoScaling, "resume-auto-scaling", false, "resume the service's Application Auto Scaling before changing it")
 }
 
 func init() {
@@ -40,6 +50,7 @@ func init() {
 			fs.BoolVar(&f.noWait, "no-wait", false, "do not wait for the deployment")
 			fs.StringVar(&f.waitUntil, "wait-until", "stable", "stable or deployed")
 			fs.DurationVar(&f.poll, "poll-interval", time.Second, "how often to poll while waiting")
+			f.autoScalingFlags(fs)
 			return nil
 		},
 		run: func(a *app, args []string) error { return a.deploy(f) },
@@ -148,6 +159,10 @@ func (a *app) deploy(f deployFlags) error {
 	if f.waitUntil != "stable" && f.waitUntil != "deployed" {
 		return fmt.Errorf("--wait-until %q: use stable or deployed", f.waitUntil)
 	}
+	autoScaling, err := autoScalingChange(f.suspendAutoScaling, f.resumeAutoScaling)
+	if err != nil {
+		return err
+	}
 	if err := a.load(); err != nil {
 		return err
 	}
@@ -166,6 +181,13 @@ func (a *app) deploy(f deployFlags) error {
 	tdARN, err := a.taskDefinitionToDeploy(ctx, f, current)
 	if err != nil {
 		return err
+	}
+	if current != nil {
+		if err := a.setAutoScaling(ctx, autoScaling, f.dryRun); err != nil {
+			return err
+		}
+	} else if autoScaling != nil {
+		a.out.warn(fmt.Sprintf("service %s does not exist yet, so it has no auto scaling to suspend or resume", a.cfg.Service))
 	}
 	start := time.Now()
 	var svc *types.Service
@@ -281,6 +303,7 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	defer a.out.settle()
 	seen := map[string]bool{}
 	var since time.Time
 	lastProgress := ""
@@ -297,6 +320,9 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 			return fmt.Errorf("%w: service %s is gone", errDeploymentFailed, a.cfg.Service)
 		}
 		if since.IsZero() {
+			since = f.eventsSince
+		}
+		if since.IsZero() {
 			since = deploymentCreated(*svc, id, start)
 		}
 		a.printEvents(*svc, since, seen)
@@ -311,11 +337,12 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 				sdSupported = false // an endpoint without service deployments: rolloutState alone
 			}
 		}
-		if p := progress(*svc, id, time.Since(start)); p != lastProgress {
-			a.out.line("progress", p, nil)
-			lastProgress = p
-		}
+		lastProgress = progressLine(deploymentRows(*svc, id))
+		a.out.deployments(*svc, id, time.Since(start))
 		st := deploywatch.Assess(*svc, id, sd, until)
+		if st.Verdict != deploywatch.Waiting {
+			a.out.settle() // the verdict goes below the final view
+		}
 		switch st.Verdict {
 		case deploywatch.Succeeded:
 			a.out.info("deployment %s succeeded in %s", id, time.Since(start).Round(100*time.Millisecond))
@@ -358,25 +385,8 @@ func (a *app) printEvents(s types.Service, since time.Time, seen map[string]bool
 			continue
 		}
 		seen[id] = true
-		a.out.line("event", aws.ToString(e.Message), map[string]any{"eventTime": e.CreatedAt})
+		a.out.event(aws.ToString(e.Message), *e.CreatedAt)
 	}
-}
-
-// progress is one line: the new deployment against the old ones.
-func progress(s types.Service, id string, elapsed time.Duration) string {
-	var parts []string
-	for _, d := range s.Deployments {
-		who := "old"
-		if aws.ToString(d.Id) == id {
-			who = "new"
-		}
-		td := aws.ToString(d.TaskDefinition)
-		td = td[strings.LastIndex(td, "/")+1:]
-		parts = append(parts, fmt.Sprintf("%s %s %s: %d/%d running, %d pending, %d failed", who, td, d.RolloutState, d.RunningCount, d.DesiredCount, d.PendingCount, d.FailedTasks))
-	}
-	slices.Sort(parts)
-	slices.Reverse(parts) // new first
-	return fmt.Sprintf("%s (%s)", strings.Join(parts, " | "), elapsed.Round(time.Second))
 }
 
 // stopReasons are the reasons the deployment's last stopped tasks give.

@@ -17,6 +17,19 @@ func init() {
 			if err != nil {
 				return err
 			}
+			if a.out.json {
+				a.out.line("service", fmt.Sprintf("service %s is %s", aws.ToString(svc.ServiceName), aws.ToString(svc.Status)), map[string]any{
+					"service": aws.ToString(svc.ServiceName), "cluster": a.cfg.Cluster, "status": aws.ToString(svc.Status), "taskDefinition": aws.ToString(svc.TaskDefinition),
+					"desiredCount": svc.DesiredCount, "runningCount": svc.RunningCount, "pendingCount": svc.PendingCount,
+				})
+				for _, r := range deploymentRows(*svc, primaryID(*svc)) {
+					a.out.line("deployment", r.summary(), r.fields())
+				}
+				for i := min(len(svc.Events), 10) - 1; i >= 0; i-- {
+					a.out.event(aws.ToString(svc.Events[i].Message), aws.ToTime(svc.Events[i].CreatedAt))
+				}
+				return nil
+			}
 			fmt.Fprintf(a.stdout, "Service: %s (%s)\nCluster: %s\nTask definition: %s\nDesired %d, running %d, pending %d\nDeployments:\n",
 				aws.ToString(svc.ServiceName), aws.ToString(svc.Status), a.cfg.Cluster, aws.ToString(svc.TaskDefinition), svc.DesiredCount, svc.RunningCount, svc.PendingCount)
 			for _, d := range svc.Deployments {

@@ -47,6 +47,7 @@ type config struct {
 	healthFail    bool
 	crash         bool // crash after crashAfter
 	crashAfter    time.Duration
+	exitCode      int // the exit code of a crash
 	startDelay    time.Duration
 	latency       time.Duration
 	ignoreSIGTERM bool
@@ -58,6 +59,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		version:       getenv("VERSION"),
 		healthFail:    getenv("DEMO_HEALTH") == "fail",
 		ignoreSIGTERM: truthy(getenv("DEMO_IGNORE_SIGTERM")),
+		exitCode:      1,
 	}
 	if cfg.port == "" {
 		cfg.port = "8080"
@@ -73,6 +75,11 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		cfg.crash = true
 		if cfg.crashAfter, err = parseDuration("DEMO_CRASH_AFTER", v); err != nil {
 			return cfg, err
+		}
+	}
+	if v := getenv("DEMO_EXIT_CODE"); v != "" {
+		if cfg.exitCode, err = strconv.Atoi(v); err != nil || cfg.exitCode < 0 || cfg.exitCode > 255 {
+			return cfg, fmt.Errorf("DEMO_EXIT_CODE=%q: want an exit code from 0 to 255", v)
 		}
 	}
 	if cfg.startDelay, err = parseDuration("DEMO_START_DELAY", getenv("DEMO_START_DELAY")); err != nil {
@@ -116,14 +123,14 @@ type env struct {
 func run(cfg config, e env) int {
 	log := e.logger
 	log.Info("starting", "version", cfg.version, "port", cfg.port,
-		"health_fail", cfg.healthFail, "crash", cfg.crash, "crash_after", cfg.crashAfter,
+		"health_fail", cfg.healthFail, "crash", cfg.crash, "crash_after", cfg.crashAfter, "exit_code", cfg.exitCode,
 		"start_delay", cfg.startDelay, "latency", cfg.latency, "ignore_sigterm", cfg.ignoreSIGTERM)
 
 	var crashC <-chan time.Time
 	if cfg.crash {
 		if cfg.crashAfter == 0 {
-			log.Error("crashing as asked by DEMO_CRASH_AFTER")
-			return 1
+			log.Error("crashing as asked by DEMO_CRASH_AFTER", "exit_code", cfg.exitCode)
+			return cfg.exitCode
 		}
 		crashC = e.clock.After(cfg.crashAfter)
 	}
@@ -151,8 +158,8 @@ func run(cfg config, e env) int {
 					return 0
 				}
 			case <-crashC:
-				log.Error("crashing as asked by DEMO_CRASH_AFTER")
-				return 1
+				log.Error("crashing as asked by DEMO_CRASH_AFTER", "exit_code", cfg.exitCode)
+				return cfg.exitCode
 			}
 		}
 	}
@@ -188,9 +195,9 @@ func run(cfg config, e env) int {
 			log.Info("stopped")
 			return 0
 		case <-crashC:
-			log.Error("crashing as asked by DEMO_CRASH_AFTER")
+			log.Error("crashing as asked by DEMO_CRASH_AFTER", "exit_code", cfg.exitCode)
 			srv.Close()
-			return 1
+			return cfg.exitCode
 		case err := <-serveErr:
 			log.Error("serving failed", "err", err)
 			return 1

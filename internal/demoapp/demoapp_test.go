@@ -187,6 +187,19 @@ func TestCrashAfter(t *testing.T) {
 	}
 }
 
+func TestCrashExitCode(t *testing.T) {
+	a := startApp(t, map[string]string{"DEMO_CRASH_AFTER": "2s", "DEMO_EXIT_CODE": "3"})
+	a.url(t)
+	a.clk.Advance(2 * time.Second)
+	if code := <-a.exit; code != 3 {
+		t.Fatalf("exit code %d, want 3", code)
+	}
+	a = startApp(t, map[string]string{"DEMO_CRASH_AFTER": "0s", "DEMO_EXIT_CODE": "0"})
+	if code := <-a.exit; code != 0 {
+		t.Fatalf("exit code %d, want 0 (DEMO_EXIT_CODE=0)", code)
+	}
+}
+
 func TestStartDelay(t *testing.T) {
 	a := startApp(t, map[string]string{"DEMO_START_DELAY": "3s"})
 	a.clk.BlockUntil(1)
@@ -237,6 +250,9 @@ func TestConfigErrors(t *testing.T) {
 		{"DEMO_CRASH_AFTER": "soon"},
 		{"DEMO_LATENCY": "-1s"},
 		{"DEMO_START_DELAY": "5"},
+		{"DEMO_EXIT_CODE": "three"},
+		{"DEMO_EXIT_CODE": "256"},
+		{"DEMO_EXIT_CODE": "-1"},
 	} {
 		if _, err := configFromEnv(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("configFromEnv(%v): no error", env)

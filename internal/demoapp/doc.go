@@ -13,6 +13,8 @@
 //
 //	DEMO_HEALTH=fail          /health answers 500
 //	DEMO_CRASH_AFTER=<dur>    exit 1 that long after start ("0s": at once)
+//	DEMO_EXIT_CODE=<n>        exit with n (0-255) instead of 1 when crashing;
+//	                          with DEMO_CRASH_AFTER, a one-off job's exit code
 //	DEMO_START_DELAY=<dur>    wait that long before listening
 //	DEMO_IGNORE_SIGTERM=1     log SIGTERM and keep serving (SIGKILL needed)
 //	DEMO_LATENCY=<dur>        delay every response by that long
