@@ -2,6 +2,7 @@
 // one endpoint and keeps its state in a data directory.
 //
 //	ecsd [server] [flags]   run the control plane (the default)
+//	ecsd demo               a guided rollout and rollback on a private ecsd
 //	ecsd version            print the version
 package main
 
@@ -24,6 +25,7 @@ import (
 	"github.com/ecsd/ecsd/internal/controller"
 	"github.com/ecsd/ecsd/internal/demoapp"
 	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/elbapi"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/server"
 	"github.com/ecsd/ecsd/internal/store"
@@ -43,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "server":
 		return serve(args, stderr)
+	case "demo":
+		return runDemo(args, stdout, stderr)
 	case "demoapp":
 		return demoapp.Main(args)
 	case "version":
@@ -63,6 +67,8 @@ func usage(w io.Writer) {
 
 Commands:
   server    run the control plane (default): the Amazon ECS API on one endpoint
+  demo      see it work: a private ecsd, a load-balanced service rolled to v2,
+            a crashing v3 rolled back by the circuit breaker, then clean-up
   demoapp   run the demo HTTP application tasks are made of (see README)
   version   print the version
 
@@ -121,13 +127,31 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	defer st.Close()
 
-	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger})
+	clk := clock.Real()
+	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger})
+	services := controller.NewServices(controller.ServicesConfig{
+		Store: st, Clock: clk, Logger: logger, AccountID: *account, Targets: elb,
+		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax},
+	})
+	// A target's new health may let its service's rollout move.
+	elb.OnHealthChange(services.TargetHealthChanged)
+	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, TargetGroup: func(arn string) (bool, int) {
+		tg, ok := elb.TargetGroup(arn)
+		return ok, len(tg.LoadBalancerARNs)
+	}})
 	if err := api.EnsureDefaultCluster(*region); err != nil {
 		logger.Error("cannot create the default cluster", "error", err)
 		return 1
 	}
 	h := server.New(*region, logger)
 	h.HandleJSON(ecsapi.TargetPrefix, api)
+	// ELBv2: load balancers of the last run serve again before requests arrive.
+	if err := elb.Recover(); err != nil {
+		logger.Error("cannot recover load balancers from the last run", "error", err)
+		return 1
+	}
+	defer elb.Close()
+	h.HandleQuery(elbapi.Version, elb)
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -140,8 +164,7 @@ func serve(args []string, stderr io.Writer) int {
 	drainer := controller.NewDrainer(st, logger)
 	go drainer.Run(ctx)
 
-	clk := clock.Real()
-	runner := taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: logger})
+	runner := taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: logger, Targets: elb, ServiceEvent: services.RecordEvent})
 	driver, err := newDriver(ctx, *runtimeKind, *dataDir, runner.HandleEvent, clk, logger)
 	if err != nil {
 		logger.Error("cannot start the task runtime", "error", err)
@@ -155,10 +178,6 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	go runner.Run(ctx)
 
-	services := controller.NewServices(controller.ServicesConfig{
-		Store: st, Clock: clk, Logger: logger, AccountID: *account,
-		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax},
-	})
 	go services.Run(ctx)
 
 	// Keep-alive connections stay open while idle (AWS SDKs reuse them);

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ecsd/ecsd/internal/demo"
+)
+
+// runDemo is `ecsd demo`: a private ecsd, a load-balanced service rolled
+// to v2 and a crashing v3 rolled back, then everything cleaned up.
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ecsd demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runtimeKind := fs.String("runtime", env("ECSD_RUNTIME", "auto"), "how the demo's tasks run: auto, docker or process (env ECSD_RUNTIME)")
+	port := fs.Int("port", 8080, "the port the demo's load balancer listener asks for (a free one is used if it is taken)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "ecsd demo: cannot find my own binary:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := demo.Run(ctx, demo.Options{ECSD: self, Runtime: *runtimeKind, ListenerPort: int32(*port), Out: stdout}); err != nil {
+		fmt.Fprintln(stderr, "ecsd demo:", err)
+		return 1
+	}
+	return 0
+}
