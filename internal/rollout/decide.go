@@ -219,10 +219,10 @@ func (d *decider) classify() (newlyStopped []int, successSinceBackoff bool) {
 			hc = t.HealthStatus == types.HealthStatusHealthy || t.HealthStatus == types.HealthStatusUnhealthy
 			lb = t.Target != TargetNone
 		}
-		if b.Level > 0 && !t.StartedAt.IsZero() && !t.CreatedAt.Before(b.Since) {
+		c := d.classOf(t, hc, lb)
+		if b.Level > 0 && (c == classHealthy || t.SeenHealthy) && !t.CreatedAt.Before(b.Since) {
 			successSinceBackoff = true
 		}
-		c := d.classOf(t, hc, lb)
 		if c != classStopped {
 			g.remaining++
 			switch t.LastStatus {
@@ -293,7 +293,7 @@ type failure uint8
 
 const (
 	failNone   failure = iota
-	failStart          // stopped without reaching RUNNING, not by the scheduler or a user
+	failStart          // stopped before it was ever healthy, not by the scheduler or a user
 	failHealth         // stopped by the scheduler for failed container or ELB health checks
 )
 
@@ -301,7 +301,11 @@ func failureOf(t *Task) failure {
 	if t.StoppedReason == ContainerHealthReason || strings.HasPrefix(t.StoppedReason, elbHealthReasonPrefix) {
 		return failHealth
 	}
-	if !t.StartedAt.IsZero() {
+	// A task that never reached RUNNING failed to start; so did one whose
+	// essential container exited before the task ever counted as healthy
+	// (a crash at start-up often happens just after RUNNING). A task that
+	// was healthy once and then stopped is an ordinary stop.
+	if t.SeenHealthy {
 		return failNone
 	}
 	switch t.StopCode {

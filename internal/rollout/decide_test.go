@@ -668,22 +668,25 @@ func TestBreakerAccounting(t *testing.T) {
 		StopCode: types.TaskStopCodeServiceSchedulerInitiated, StoppedReason: ScalingReason(depID(2))}
 	user := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/user", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
 		StopCode: types.TaskStopCodeUserInitiated, StoppedReason: "Task stopped by user"}
-	// A task that exited after RUNNING without failing a health check is not
-	// a breaker failure either.
+	// A task that exited after it had been healthy is not a breaker failure
+	// either...
 	exited := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/exited", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
-		StartedAt: t0.Add(-time.Minute), StopCode: types.TaskStopCodeEssentialContainerExited, StoppedReason: "Essential container in task exited"}
+		StartedAt: t0.Add(-time.Minute), StopCode: types.TaskStopCodeEssentialContainerExited, StoppedReason: "Essential container in task exited", SeenHealthy: true}
+	// ...but one that crashed just after RUNNING, never healthy, is.
+	crashed := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/crashed", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
+		StartedAt: t0.Add(-time.Second), StopCode: types.TaskStopCodeEssentialContainerExited, StoppedReason: "Essential container in task exited"}
 	// Stage 2: a health-check stop.
 	health := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/health", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
 		StartedAt: t0.Add(-time.Minute), StopCode: types.TaskStopCodeServiceSchedulerInitiated, StoppedReason: ELBHealthReason(tgARN)}
 	// Already accounted: ignored.
 	old := health
 	old.ARN, old.Accounted = "arn:aws:ecs:us-east-1:1:task/default/old", true
-	st.Tasks = append(st.Tasks, scaled, user, exited, health, old)
+	st.Tasks = append(st.Tasks, scaled, user, exited, crashed, health, old)
 	p := Decide(st, t0)
-	if got := p.Deployments[0].FailedTasks; got != 3 {
-		t.Errorf("FailedTasks = %d, want 3 (2 start failures + 1 health stop)", got)
+	if got := p.Deployments[0].FailedTasks; got != 4 {
+		t.Errorf("FailedTasks = %d, want 4 (2 start failures + 1 crash before healthy + 1 health stop)", got)
 	}
-	if len(p.Accounted) != 6 || slices.Contains(p.Accounted, old.ARN) {
+	if len(p.Accounted) != 7 || slices.Contains(p.Accounted, old.ARN) {
 		t.Errorf("Accounted = %v", p.Accounted)
 	}
 	// The old deployment's failures and a COMPLETED deployment's do not count.
@@ -839,9 +842,13 @@ func TestBackoffResetOnRunning(t *testing.T) {
 	s.advance(p.RequeueAfter)
 	s.decide() // start 2
 	s.tick()   // RUNNING
+	if p = s.decide(); p.Memory.Backoff.Level != 2 {
+		t.Fatalf("RUNNING is not enough (a crash just after start is a failure too): %+v", p.Memory.Backoff)
+	}
+	s.advance(DefaultHealthyAfterRunning)
 	p = s.decide()
 	if p.Memory.Backoff.Level != 0 {
-		t.Fatalf("a task that reached RUNNING resets the back-off: %+v", p.Memory.Backoff)
+		t.Fatalf("a task that became healthy resets the back-off: %+v", p.Memory.Backoff)
 	}
 }
 

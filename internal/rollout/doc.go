@@ -67,8 +67,9 @@
 // # Circuit breaker
 //
 // For the PRIMARY deployment while IN_PROGRESS, each newly STOPPED task
-// that never reached RUNNING and was not stopped by the scheduler or a user
-// (stage 1), and each task the scheduler stopped for failed container or
+// that was never healthy and was not stopped by the scheduler or a user
+// (stage 1: it never reached RUNNING, or its essential container exited
+// right after — a crash at start-up), and each task the scheduler stopped for failed container or
 // ELB health checks (stage 2: such a task did reach RUNNING), adds 1 to
 // failedTasks. A task healthy for the first time resets it
 // (resetOnHealthyTask, default true). Tasks are counted once: Decide lists
@@ -84,13 +85,15 @@
 //
 // # Start-failure back-off
 //
-// ECS's service throttle logic: launch rounds whose tasks stop without
-// reaching RUNNING raise Memory.Backoff.Level; from level 2 launches wait
-// BackoffBase × 2^(level−2), capped at BackoffMax (ECS: 15 minutes; it never
-// gives up), with the event "is unable to consistently start tasks
-// successfully." when throttling begins. A task of the current round that
-// reaches RUNNING, or a new PRIMARY deployment, resets it. Tasks failing
-// after RUNNING are not throttled.
+// ECS's service throttle logic: launch rounds whose tasks stop before they
+// were ever healthy (they never reached RUNNING, or their essential
+// container exited soon after) raise Memory.Backoff.Level; from level 2
+// launches wait BackoffBase × 2^(level−2), capped at BackoffMax (ECS: 15
+// minutes; it never gives up), with the event "is unable to consistently
+// start tasks successfully." when throttling begins. A task of the current
+// round that becomes healthy, or a new PRIMARY deployment, resets it. Tasks
+// stopped for failed health checks are not throttled (the breaker counts
+// them).
 //
 // # Events
 //

@@ -175,12 +175,12 @@ type DeploymentRef struct {
 }
 
 // Backoff is the start-failure throttle (ECS's service throttle logic).
-// Level counts launch rounds in a row whose tasks stopped without reaching
-// RUNNING: a failed task raises it only if it was created at or after
+// Level counts launch rounds in a row whose tasks stopped before they were
+// ever healthy: a failed task raises it only if it was created at or after
 // Since (i.e. launched after the previous raise), at most once per Decide.
 // From level 2 on, launches wait until Until = Since + BackoffBase ×
 // 2^(Level-2), capped at BackoffMax; ECS never gives up. A task created at
-// or after Since that reaches RUNNING, or a new PRIMARY deployment, resets
+// or after Since that becomes healthy, or a new PRIMARY deployment, resets
 // it.
 type Backoff struct {
 	DeploymentID string // the PRIMARY deployment the level applies to
