@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/cli"
 )
@@ -129,6 +131,27 @@ func TestDeployEndToEnd(t *testing.T) {
 
 	t.Setenv("VERSION", "v3")
 	t.Setenv("CRASH_AFTER", "0s")
+	// Beside ecsctl, wait the way ecspresso 2.3 does (the SDK's
+	// ServicesStable waiter from the moment of the deploy) to compare.
+	start := time.Now()
+	type verdict struct {
+		err error
+		at  time.Time
+	}
+	stable := make(chan verdict, 1)
+	go func() {
+		// ecspresso starts waiting once its UpdateService returned: here,
+		// once the new deployment shows.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) { // polling a real ecsd
+			if s, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}}); err == nil && len(s.Services) == 1 &&
+				slices.ContainsFunc(s.Services[0].Deployments, func(d types.Deployment) bool { return strings.HasSuffix(aws.ToString(d.TaskDefinition), ":3") }) {
+				break
+			}
+		}
+		w := ecs.NewServicesStableWaiter(c, func(o *ecs.ServicesStableWaiterOptions) { o.MinDelay, o.MaxDelay = time.Second, time.Second })
+		err := w.Wait(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}}, 10*time.Minute)
+		stable <- verdict{err, time.Now()}
+	}()
 	code, out := ecsctl(t, "deploy")
 	exited := time.Now()
 	if code != cli.ExitFailed || !strings.Contains(out, "Essential container in task exited (exit code 1)") || !strings.Contains(out, "circuit breaker") {
@@ -151,6 +174,12 @@ func TestDeployEndToEnd(t *testing.T) {
 		t.Fatalf("ecsctl exited %s after the breaker tripped (at %s)", exited.Sub(tripped), tripped)
 	}
 	t.Logf("crashing deploy reported %s after the breaker tripped:\n%s", exited.Sub(tripped).Round(time.Millisecond), out)
+	v := <-stable
+	t.Logf("time to failure: ecsctl exited %d (failed, rolled back) %s after the deploy began; a ServicesStable wait (ecspresso 2.3) returned %v — success — %s after it",
+		code, exited.Sub(start).Round(100*time.Millisecond), v.err, v.at.Sub(start).Round(100*time.Millisecond))
+	if v.err != nil {
+		t.Errorf("the ServicesStable waiter should see the rolled-back service as stable (that is the weakness ecsctl fixes): %v", v.err)
+	}
 
 	if code, out := ecsctl(t, "status"); code != 0 || !strings.Contains(out, "rolling back to deployment") {
 		t.Fatalf("status: %d\n%s", code, out)
