@@ -12,8 +12,15 @@
 //   - Input decoding (DecodeJSON) is reflective over the SDK input structs,
 //     because the SDK only ships serializers for inputs; tests round-trip
 //     fully populated inputs through the SDK serializer to prove the two agree.
+//   - AWS Query: the protocol ELBv2 speaks. The body is form-encoded
+//     (Action=...&Version=2015-12-01&Names.member.1=...); DecodeQuery fills
+//     the SDK input struct reflectively (lists as .member.N, nested structs
+//     by member name), and EncodeQueryResponse writes the output struct as
+//     <ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>
+//     with lists as <member> elements and ISO 8601 timestamps.
 //   - Error is an AWS error shape: its type name (__type, X-Amzn-ErrorType),
-//     message and HTTP status. Only this package turns errors into bytes.
+//     message and HTTP status; for Query services, the XML <ErrorResponse>
+//     (WriteQueryError). Only this package turns errors into bytes.
 //   - Credential: what the SigV4 Authorization header says about the caller
 //     (access key, date, region, service).
 package awsproto
