@@ -105,6 +105,19 @@ func InfoOf(pid int) ProcInfo {
 // the word "demoapp". The process runtime starts them as direct children of
 // ecsd (`<ecsd binary> demoapp`, each in its own process group).
 func DemoProcs(root int) []ProcStat {
+	var out []ProcStat
+	for _, c := range Descendants(root) {
+		if c.State == 'Z' || !IsDemo(c.Pid) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Descendants returns every process below root in the ppid chain of /proc
+// (zombies included), parents before their children.
+func Descendants(root int) []ProcStat {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -128,13 +141,25 @@ func DemoProcs(root int) []ProcStat {
 		queue = queue[1:]
 		for _, c := range children[p] {
 			queue = append(queue, c.Pid)
-			if c.State == 'Z' || !IsDemo(c.Pid) {
-				continue
-			}
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// TreeTicks is the CPU time (utime+stime, 1/ClkTck s) of root and its live
+// descendants, e.g. an nginx master and its workers. Time of children that
+// have already exited is not counted.
+func TreeTicks(root int) uint64 {
+	st, err := ReadStat(root)
+	if err != nil {
+		return 0
+	}
+	n := st.Ticks
+	for _, c := range Descendants(root) {
+		n += c.Ticks
+	}
+	return n
 }
 
 func IsDemo(pid int) bool {
