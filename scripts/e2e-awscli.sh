@@ -9,37 +9,7 @@
 # E2E_KEEP_GOING=1 reports every failing step instead of stopping at the first.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
-tmp=$(mktemp -d)
-server_pid=
-failed=()
-
-cleanup() {
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() { # fail STEP MESSAGE
-	echo "FAIL $1: $2" >&2
-	if [[ -n ${E2E_KEEP_GOING:-} ]]; then
-		failed+=("$1")
-		return 0
-	fi
-	if [[ -f $tmp/ecsd.log ]]; then
-		echo "--- ecsd log (last 20 lines) ---" >&2
-		tail -n 20 "$tmp/ecsd.log" >&2
-	fi
-	exit 1
-}
-ok() { # ok STEP [DETAIL]
-	[[ " ${failed[*]} " == *" $1 "* ]] || echo "ok   $*"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Dummy credentials and a config that cannot pick up the caller's own profiles.
 export AWS_ACCESS_KEY_ID=AKIDE2EEXAMPLE AWS_SECRET_ACCESS_KEY=e2e-secret AWS_DEFAULT_REGION=us-east-1
@@ -53,52 +23,14 @@ if [[ -n ${E2E_ENDPOINT:-} ]]; then
 	run_id=-$(date +%s)-$$ # a shared endpoint may hold earlier runs' resources
 	ok "using endpoint $endpoint"
 else
-	bin=${ECSD_BIN:-}
-	if [[ -z $bin ]]; then
-		bin=$tmp/ecsd
-		(cd "$root" && go build -o "$bin" ./cmd/ecsd) || fail build "go build ./cmd/ecsd"
-		ok "built $bin"
-	fi
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	endpoint=http://127.0.0.1:$port
 	# Tasks run as host processes; tasks without health checks count as
 	# healthy after 1 s instead of ECS's 40 s, to keep the run short.
-	"$bin" server --listen "127.0.0.1:$port" --data-dir "$tmp/data" --region us-east-1 \
-		--runtime process --healthy-after 1s >"$tmp/ecsd.log" 2>&1 &
-	server_pid=$!
-	for _ in $(seq 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-		kill -0 "$server_pid" 2>/dev/null || fail start "ecsd exited"
-		sleep 0.1
-	done
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail start "ecsd not listening on $port after 10s"
-	ok "started ecsd (pid $server_pid) on $endpoint"
+	start_ecsd --runtime process --healthy-after 1s
 fi
 
 # --- helpers -----------------------------------------------------------------
 # ecs STEP ARGS...: runs `aws ecs ARGS...`, leaving its JSON output in $out.
-ecs() {
-	local step=$1
-	shift
-	out=$(aws --endpoint-url "$endpoint" --output json ecs "$@" 2>"$tmp/stderr") ||
-		fail "$step" "aws ecs $* exited non-zero: $(cat "$tmp/stderr")"
-}
-
-# check STEP PYTHON-EXPR: asserts EXPR over the JSON in $out, bound to `d`.
-check() {
-	local got
-	got=$(python3 -c '
-import json, sys
-d = json.loads(sys.stdin.read())
-try:
-    ok = eval(sys.argv[1])
-except Exception as e:
-    ok = False
-if not ok:
-    print(json.dumps(d, separators=(",", ":"))[:3000])
-' "$2" <<<"$out") || got="(not JSON) $out"
-	[[ -z $got ]] || fail "$1" "expected $2, got: $got"
-}
+ecs() { aws_json "$1" ecs "${@:2}"; }
 
 cluster=e2e$run_id
 family=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["family"])' "$here/testdata/taskdef-demoapp.json")$run_id
@@ -113,7 +45,7 @@ ecs register-task-definition register-task-definition \
 	--cli-input-json "file://$here/testdata/taskdef-demoapp.json" --family "$family"
 check register-task-definition 'd["taskDefinition"]["revision"] == 1 and d["taskDefinition"]["status"] == "ACTIVE"'
 check register-task-definition 'd["taskDefinition"]["containerDefinitions"][0]["environment"] == [{"name": "VERSION", "value": "v1"}]'
-td1=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["taskDefinition"]["taskDefinitionArn"])' <<<"$out")
+td1=$(field 'd["taskDefinition"]["taskDefinitionArn"]')
 ok register-task-definition "$td1"
 
 ecs create-service create-service --cluster "$cluster" --service-name "$service" \
@@ -240,8 +172,4 @@ grep -q ServiceNotFoundException "$tmp/stderr" ||
 	fail update-service-missing "stderr lacks ServiceNotFoundException: $(cat "$tmp/stderr")"
 ok update-service-missing
 
-if ((${#failed[@]})); then
-	echo "FAILED steps: ${failed[*]}" >&2
-	exit 1
-fi
-echo PASS
+finish

@@ -10,79 +10,26 @@
 # Prints one line per step; exits non-zero naming the first step that fails.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
-tmp=$(mktemp -d)
-server_pid=
-app_pid=
-
-cleanup() {
-	for pid in $app_pid $server_pid; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() { # fail STEP MESSAGE
-	echo "FAIL $1: $2" >&2
-	if [[ -f $tmp/ecsd.log ]]; then
-		echo "--- ecsd log (last 20 lines) ---" >&2
-		tail -n 20 "$tmp/ecsd.log" >&2
-	fi
-	exit 1
-}
-ok() { echo "ok   $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Dummy credentials and a config that cannot pick up the caller's own profiles.
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$tmp/aws-config AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-credentials AWS_PAGER=
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_port STEP PORT PID: waits until 127.0.0.1:PORT accepts connections.
-wait_port() {
-	for _ in $(seq 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
-		kill -0 "$3" 2>/dev/null || fail "$1" "process exited"
-		sleep 0.1
-	done
-	fail "$1" "nothing listening on $2 after 10s"
-}
-
 # --- ecsd and a demoapp process -----------------------------------------------
-bin=${ECSD_BIN:-}
-if [[ -z $bin ]]; then
-	bin=$tmp/ecsd
-	(cd "$root" && go build -o "$bin" ./cmd/ecsd) || fail build "go build ./cmd/ecsd"
-	ok "built $bin"
-fi
-port=$(free_port)
-endpoint=http://127.0.0.1:$port
-"$bin" server --listen "127.0.0.1:$port" --data-dir "$tmp/data" --region us-east-1 --runtime fake >"$tmp/ecsd.log" 2>&1 &
-server_pid=$!
-wait_port start "$port" "$server_pid"
-ok "started ecsd (pid $server_pid) on $endpoint"
+start_ecsd --runtime fake
 
 app_port=$(free_port)
 PORT=$app_port VERSION=e2e-v1 "$bin" demoapp >"$tmp/demoapp.log" 2>&1 &
 app_pid=$!
-wait_port demoapp "$app_port" "$app_pid"
+pids+=("$app_pid")
+wait_port demoapp "$app_port" "$app_pid" demoapp
 ok "started demoapp (pid $app_pid) on 127.0.0.1:$app_port"
 
 # --- helpers ------------------------------------------------------------------
 # elb STEP ARGS...: runs `aws elbv2 ARGS...`, leaving its JSON output in $out.
-elb() {
-	local step=$1
-	shift
-	out=$(aws --endpoint-url "$endpoint" --output json elbv2 "$@" 2>"$tmp/stderr") ||
-		fail "$step" "aws elbv2 $* exited non-zero: $(cat "$tmp/stderr")"
-}
+elb() { aws_json "$1" elbv2 "${@:2}"; }
 
 # elb_fails STEP CODE ARGS...: runs `aws elbv2 ARGS...`, which must fail with
 # the AWS error code CODE.
@@ -94,25 +41,6 @@ elb_fails() {
 	fi
 	grep -q "($code)" "$tmp/stderr" || fail "$step" "want error ($code), got: $(cat "$tmp/stderr")"
 }
-
-# check STEP PYTHON-EXPR: asserts EXPR over the JSON in $out, bound to `d`.
-check() {
-	local got
-	got=$(python3 -c '
-import json, sys
-d = json.loads(sys.stdin.read())
-try:
-    ok = eval(sys.argv[1])
-except Exception as e:
-    ok = False
-if not ok:
-    print(json.dumps(d, separators=(",", ":"))[:3000])
-' "$2" <<<"$out") || got="(not JSON) $out"
-	[[ -z $got ]] || fail "$1" "expected $2, got: $got"
-}
-
-# field EXPR: prints EXPR over the JSON in $out.
-field() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1" <<<"$out"; }
 
 # fetch STEP PATH: GETs PATH through the listener into $body.
 fetch() {
@@ -208,4 +136,4 @@ if curl -sS --max-time 2 "http://127.0.0.1:$lb_port/" >/dev/null 2>&1; then
 fi
 ok delete
 
-echo PASS
+finish

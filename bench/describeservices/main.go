@@ -11,17 +11,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 )
 
 var (
@@ -42,163 +36,96 @@ var (
 
 // A server is one ECS endpoint under test, started as a child process.
 type server struct {
-	name, url string
-	cmd       *exec.Cmd
-	log       string
-	exited    chan struct{}
+	*benchkit.Proc
+	url string
 }
 
 func main() {
 	flag.Parse()
 	if *services < 10 {
-		fatal(errors.New("-services must be at least 10"))
+		benchkit.Fatal("describeservices", errors.New("-services must be at least 10"))
 	}
-	tmp, err := os.MkdirTemp("", "ecsd-bench-")
-	if err != nil {
-		fatal(err)
-	}
-	atExit(func() { os.RemoveAll(tmp) })
-	go func() { // Ctrl-C / SIGTERM: stop the servers, remove temp files.
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		<-sig
-		interrupted.Store(true)
-		fmt.Fprintln(os.Stderr, "\ninterrupted")
-		exit(130)
-	}()
+	tmp := benchkit.Setup("describeservices", false) // Ctrl-C / SIGTERM: stop the servers, remove temp files.
 
 	var targets []target
 	if !*skipEcsd {
-		bin := ecsdBinary(tmp)
-		dataDir := filepath.Join(tmp, "ecsd-data")
-		if err := os.Mkdir(dataDir, 0o755); err != nil {
-			fatal(err)
+		bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp,
+			Say: func(line string) { fmt.Println(line) }, Out: os.Stderr})
+		if err != nil {
+			benchkit.Fatal("describeservices", err)
 		}
-		targets = append(targets, target{"ecsd", func(port string) []string {
-			return []string{bin, "server", "--listen", "127.0.0.1:" + port, "--data-dir", dataDir, "--region", region}
+		targets = append(targets, target{"ecsd", func() (server, error) {
+			e, err := benchkit.StartECSD(benchkit.ECSDOpts{Bin: bin, Dir: tmp, Args: []string{"--region", region}, Grace: stopGrace})
+			if err != nil {
+				return server{}, err
+			}
+			return server{e.Proc, e.Endpoint}, nil
 		}})
 	}
 	if *peer {
-		targets = append(targets, target{"moto", func(port string) []string {
-			return []string{*motoBin, "-H", "127.0.0.1", "-p", port}
+		targets = append(targets, target{"moto", func() (server, error) {
+			port, err := benchkit.FreePort()
+			if err != nil {
+				return server{}, err
+			}
+			p, err := benchkit.StartProc(benchkit.ProcOpts{Name: "moto", Argv: []string{*motoBin, "-H", "127.0.0.1", "-p", port},
+				Log: filepath.Join(tmp, "moto.log"), Port: port, Grace: stopGrace})
+			if err != nil {
+				return server{}, err
+			}
+			return server{p, "http://127.0.0.1:" + port}, nil
 		}})
 	}
 	if len(targets) == 0 {
-		fatal(errors.New("nothing to benchmark (-skip-ecsd with -peer=false)"))
+		benchkit.Fatal("describeservices", errors.New("nothing to benchmark (-skip-ecsd with -peer=false)"))
 	}
 
 	var results []result
 	for _, t := range targets {
-		r, err := benchOne(t, tmp)
+		r, err := benchOne(t)
 		if err != nil {
-			fatal(err)
+			benchkit.Fatal("describeservices", err)
 		}
 		results = append(results, r)
 	}
-	exit(report(results))
+	benchkit.Exit(report(results))
 }
 
-// A target is a server to benchmark: its name and its command line for a port.
+// stopGrace is how long a server has to exit on SIGTERM before SIGKILL.
+const stopGrace = 5 * time.Second
+
+// A target is a server to benchmark: its name and how to start it, in its
+// own process group (so that Stop reaches the whole tree, e.g. moto behind a
+// pyenv shim).
 type target struct {
-	name string
-	argv func(port string) []string
-}
-
-// ecsdBinary returns -ecsd, or builds ./cmd/ecsd of this module into dir.
-func ecsdBinary(dir string) string {
-	if *ecsdBin != "" {
-		return *ecsdBin
-	}
-	bin := filepath.Join(dir, "ecsd")
-	fmt.Println("building ./cmd/ecsd ...")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ecsd")
-	build.Dir = moduleRoot()
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fatal(fmt.Errorf("go build ./cmd/ecsd: %w", err))
-	}
-	return bin
+	name  string
+	start func() (server, error)
 }
 
 // benchOne starts a server, seeds it, runs the load against it and stops it, so
 // that only one server is alive while load is measured.
-func benchOne(t target, tmp string) (result, error) {
-	port := freePort()
-	s, err := start(t.name, port, tmp, t.argv(port))
+func benchOne(t target) (result, error) {
+	s, err := t.start()
 	if err != nil {
 		return result{}, err
 	}
-	defer s.stop()
+	defer s.Stop()
+	fmt.Printf("%s: listening on %s (pid %d)\n", t.name, s.url, s.Pid)
 	t0 := time.Now()
 	if err := seed(context.Background(), s.url, *services, *seedWorkers); err != nil {
-		return result{}, fmt.Errorf("%s: seeding: %w (log: %s)", s.name, err, s.log)
+		return result{}, fmt.Errorf("%s: seeding: %w (log: %s)", t.name, err, s.Log)
 	}
-	fmt.Printf("%s: seeded %d services in %s\n", s.name, *services, time.Since(t0).Round(time.Millisecond))
-	fmt.Printf("%s: load %d workers, %s warm-up + %s ...\n", s.name, *workers, *warmup, *duration)
+	fmt.Printf("%s: seeded %d services in %s\n", t.name, *services, time.Since(t0).Round(time.Millisecond))
+	fmt.Printf("%s: load %d workers, %s warm-up + %s ...\n", t.name, *workers, *warmup, *duration)
 	r, err := load(s.url, *services, *workers, *warmup, *duration)
 	if err != nil {
-		return result{}, fmt.Errorf("%s: %w", s.name, err)
+		return result{}, fmt.Errorf("%s: %w", t.name, err)
 	}
-	r.name = s.name
+	r.name = t.name
 	if r.errors > 0 {
-		fmt.Printf("%s: %d errors, first: %s\n", s.name, r.errors, r.firstErr)
+		fmt.Printf("%s: %d errors, first: %s\n", t.name, r.errors, r.firstErr)
 	}
 	return r, nil
-}
-
-// start runs a server in its own process group (so that stop can kill the whole
-// tree, e.g. moto behind a pyenv shim) and waits until its port accepts connections.
-func start(name, port, tmp string, argv []string) (*server, error) {
-	logPath := filepath.Join(tmp, name+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	s := &server{name: name, url: "http://127.0.0.1:" + port, cmd: cmd, log: logPath, exited: make(chan struct{})}
-	go func() { cmd.Wait(); logf.Close(); close(s.exited) }()
-	atExit(s.stop)
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
-			c.Close()
-			fmt.Printf("%s: listening on %s (pid %d)\n", name, s.url, cmd.Process.Pid)
-			return s, nil
-		}
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("%s exited before listening: %s\n%s", name, cmd.ProcessState, tail(logPath))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("%s not listening on %s after 30s\n%s", name, port, tail(logPath))
-		}
-	}
-}
-
-// stop sends SIGTERM to the server's process group, then SIGKILL after 5 s.
-func (s *server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	pgid := s.cmd.Process.Pid
-	syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-s.exited
-	}
-	syscall.Kill(-pgid, syscall.SIGKILL) // leftovers of the group, if any
 }
 
 func report(rs []result) int {
@@ -238,60 +165,4 @@ func fmtDur(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.0fµs", float64(d)/1e3)
 	}
-}
-
-func moduleRoot() string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		fatal(errors.New("run from inside the ecsd module, or pass -ecsd BIN"))
-	}
-	return filepath.Dir(gomod)
-}
-
-func freePort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
-
-// Cleanup: run once, in reverse order, on normal exit, fatal error or signal.
-var (
-	cleanupMu sync.Mutex
-	cleanups  []func()
-
-	interrupted atomic.Bool // errors caused by stopping the servers are not reported
-)
-
-func atExit(f func()) {
-	cleanupMu.Lock()
-	cleanups = append(cleanups, f)
-	cleanupMu.Unlock()
-}
-
-func exit(code int) {
-	cleanupMu.Lock() // never unlocked: a second caller blocks until os.Exit
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
-	}
-	os.Exit(code)
-}
-
-func fatal(err error) {
-	if interrupted.Load() {
-		exit(130)
-	}
-	fmt.Fprintln(os.Stderr, "describeservices:", err)
-	exit(1)
 }

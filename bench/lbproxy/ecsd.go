@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -11,20 +10,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 )
 
 const region = "us-east-1"
 
 // ecsdLB is a private ecsd with one load balancer in front of the backend.
 type ecsdLB struct {
-	*proc
-	url         string // ecsd's API endpoint
+	*benchkit.ECSD
 	listenerURL string // http://127.0.0.1:PORT/ of the ELBv2 listener
 	healthyIn   time.Duration
 }
 
 // startECSDListener starts `ecsd server --runtime fake` on a free port with
-// a fresh data dir and, through the aws-sdk-go-v2 ELBv2 client, creates an
+// a fresh data dir in dir and, through the aws-sdk-go-v2 ELBv2 client, creates an
 // application load balancer, an HTTP target group of type ip (health check
 // GET /health every 5 s, healthy after 2 successes) with the backend
 // registered as 127.0.0.1:backendPort and an HTTP listener on a free port
@@ -33,28 +33,23 @@ type ecsdLB struct {
 // uses the group, its targets are "unused" (Target.NotInUse), never
 // healthy.
 func startECSDListener(bin, dir string, backendPort int32) (*ecsdLB, error) {
-	port, err := freePort()
+	ecsd, err := benchkit.StartECSD(benchkit.ECSDOpts{Bin: bin, Dir: dir,
+		Args: []string{"--runtime", "fake", "--region", region}, Grace: 10 * time.Second})
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProc("ecsd", []string{bin, "server", "--listen", "127.0.0.1:" + port,
-		"--data-dir", filepath.Join(dir, "data"), "--runtime", "fake", "--region", region},
-		nil, filepath.Join(dir, "ecsd.log"), port)
-	if err != nil {
-		return nil, err
-	}
-	e := &ecsdLB{proc: p, url: "http://127.0.0.1:" + port}
-	fmt.Printf("ecsd: API on %s (pid %d, --runtime fake)\n", e.url, p.pid)
+	e := &ecsdLB{ECSD: ecsd}
+	fmt.Printf("ecsd: API on %s (pid %d, --runtime fake)\n", e.Endpoint, e.Pid)
 
 	c := elbv2.New(elbv2.Options{
 		Region:       region,
-		BaseEndpoint: aws.String(e.url),
+		BaseEndpoint: aws.String(e.Endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBENCHEXAMPLE", "bench-secret", ""),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	fail := func(op string, err error) (*ecsdLB, error) {
-		return nil, fmt.Errorf("ecsd ELBv2 %s: %w\n(ecsd log %s:)\n%s", op, err, p.log, tail(p.log))
+		return nil, fmt.Errorf("ecsd ELBv2 %s: %w\n(ecsd log %s:)\n%s", op, err, e.Log, benchkit.Tail(e.Log))
 	}
 	lbOut, err := c.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
 		Name: aws.String("lbproxy"), Type: types.LoadBalancerTypeEnumApplication,
@@ -74,7 +69,7 @@ func startECSDListener(bin, dir string, backendPort int32) (*ecsdLB, error) {
 		return fail("CreateTargetGroup", err)
 	}
 	tgARN := tgOut.TargetGroups[0].TargetGroupArn
-	lport, err := freePort()
+	lport, err := benchkit.FreePort()
 	if err != nil {
 		return nil, err
 	}

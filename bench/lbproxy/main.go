@@ -16,11 +16,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,7 +121,7 @@ type verdict struct {
 type target struct {
 	name  string
 	url   string
-	proxy *proc // nil for direct
+	proxy *benchkit.Proc // nil for direct
 }
 
 func main() {
@@ -169,37 +170,31 @@ Flags:
 	}
 	checkTools(want["nginx"])
 
-	tmp, err := os.MkdirTemp("", "ecsd-bench-lbproxy-")
-	if err != nil {
-		benchkit.Fatal("lbproxy", err)
-	}
-	benchkit.AtExit(func() {
-		if *keep {
-			fmt.Println("kept", tmp)
-		} else {
-			os.RemoveAll(tmp)
-		}
-	})
-	benchkit.CleanUpOnSignal() // Ctrl-C / SIGTERM: stop nginx, ecsd and the backend, remove temp files.
+	tmp := benchkit.Setup("lbproxy", *keep) // Ctrl-C / SIGTERM: stop nginx, ecsd and the backend, remove temp files.
 
 	rep := report{Started: time.Now().UTC(), Config: map[string]any{
 		"paths": order, "threads": *threads, "connections": *conns, "moderate_connections": *moderateC,
 		"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds,
 		"nginx_workers": *nginxWorkers, "nginx_keepalive": *nginxKeepalive,
-		"cpus": runtime.NumCPU(), "go": runtime.Version(), "wrk": wrkVersion(*wrkBin), "loadavg_at_start": loadAvg(),
+		"cpus": runtime.NumCPU(), "go": runtime.Version(), "wrk": wrkVersion(*wrkBin), "loadavg_at_start": benchkit.LoadAvg(),
 	}}
 	if want["nginx"] {
 		rep.Config["nginx"] = nginxVersion(*nginxBin)
 	}
-	bin := ecsdBinary(tmp)
-
-	// The backend: one demo app process, output discarded (it logs a line
-	// per request).
-	bport, err := freePort()
+	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp,
+		Say: func(line string) { fmt.Println(line) }, Out: os.Stdout})
 	if err != nil {
 		benchkit.Fatal("lbproxy", err)
 	}
-	backend, err := startProc("backend", []string{bin, "demoapp"}, []string{"PORT=" + bport, "VERSION=v1"}, "", bport)
+
+	// The backend: one demo app process, output discarded (it logs a line
+	// per request).
+	bport, err := benchkit.FreePort()
+	if err != nil {
+		benchkit.Fatal("lbproxy", err)
+	}
+	backend, err := benchkit.StartProc(benchkit.ProcOpts{Name: "backend", Argv: []string{bin, "demoapp"},
+		Env: []string{"PORT=" + bport, "VERSION=v1"}, Port: bport})
 	if err != nil {
 		benchkit.Fatal("lbproxy", err)
 	}
@@ -207,7 +202,7 @@ Flags:
 	if err := checkGET("http://"+backendAddr+"/", "v1\n"); err != nil {
 		benchkit.Fatal("lbproxy", fmt.Errorf("backend: %w", err))
 	}
-	fmt.Printf("backend: ecsd demoapp on http://%s/ (pid %d)\n", backendAddr, backend.pid)
+	fmt.Printf("backend: ecsd demoapp on http://%s/ (pid %d)\n", backendAddr, backend.Pid)
 
 	targets := map[string]target{"direct": {name: "direct", url: "http://" + backendAddr + "/"}}
 	if want["nginx"] {
@@ -219,23 +214,19 @@ Flags:
 	}
 	var e *ecsdLB
 	if want["ecsd"] {
-		dir := filepath.Join(tmp, "ecsd-server")
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			benchkit.Fatal("lbproxy", err)
-		}
 		bp, _ := strconv.Atoi(bport)
-		if e, err = startECSDListener(bin, dir, int32(bp)); err != nil {
+		if e, err = startECSDListener(bin, tmp, int32(bp)); err != nil {
 			benchkit.Fatal("lbproxy", err)
 		}
 		if err := checkGET(e.listenerURL, "v1\n"); err != nil {
 			benchkit.Fatal("lbproxy", fmt.Errorf("ecsd listener: %w", err))
 		}
-		targets["ecsd"] = target{name: "ecsd", url: e.listenerURL, proxy: e.proc}
+		targets["ecsd"] = target{name: "ecsd", url: e.listenerURL, proxy: e.Proc}
 		// ecsd runs (idle, but for health checks every 5 s) while the other
 		// paths are measured: say what that costs.
-		st0, _ := benchkit.ReadStat(e.pid)
+		st0, _ := benchkit.ReadStat(e.Pid)
 		time.Sleep(time.Second)
-		st1, _ := benchkit.ReadStat(e.pid)
+		st1, _ := benchkit.ReadStat(e.Pid)
 		rep.EcsdInfo = map[string]any{"healthy_after_s": e.healthyIn.Seconds(), "idle_cpu_pct": float64(st1.Ticks-st0.Ticks) * 100 / benchkit.ClkTck}
 	}
 
@@ -278,7 +269,7 @@ Flags:
 	}
 	rep.Points = points
 	if e != nil {
-		rep.EcsdInfo["after_load"] = benchkit.InfoOf(e.pid)
+		rep.EcsdInfo["after_load"] = benchkit.InfoOf(e.Pid)
 	}
 	if !failed {
 		rep.Verdict = judge(points)
@@ -288,13 +279,13 @@ Flags:
 		p := profilePhase(*wrkBin, backendAddr, tmp, *threads, *conns, *profileD)
 		rep.Profile = &p
 	}
-	for _, p := range []*proc{backend, targets["nginx"].proxy} {
-		if p != nil && !p.alive() {
-			benchkit.AddNote("%s exited during the run (%s)", p.name, p.cmd.ProcessState)
+	for _, p := range []*benchkit.Proc{backend, targets["nginx"].proxy} {
+		if p != nil && !p.Alive() {
+			benchkit.AddNote("%s exited during the run (%s)", p.Name, p.Cmd.ProcessState)
 			failed = true
 		}
 	}
-	rep.Config["loadavg_at_end"] = loadAvg()
+	rep.Config["loadavg_at_end"] = benchkit.LoadAvg()
 	benchkit.WaitIfInterrupted()
 	rep.Notes = benchkit.Notes()
 
@@ -303,8 +294,7 @@ Flags:
 		code = 1
 	}
 	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+		if err := benchkit.WriteJSON(*jsonOut, rep); err != nil {
 			fmt.Fprintln(os.Stderr, "lbproxy:", err)
 			code = 1
 		} else {
@@ -331,6 +321,25 @@ func checkTools(needNginx bool) {
 	}
 }
 
+// checkGET GETs url (no proxy, no keep-alive) and checks for a 200 with
+// body want.
+func checkGET(url, want string) error {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || string(b) != want {
+		return fmt.Errorf("GET %s: HTTP %d %q, want 200 %q", url, resp.StatusCode, b, want)
+	}
+	return nil
+}
+
 // startNginx writes nginx.conf into TMP/nginx and runs nginx in the
 // foreground (daemon off) as a child process.
 func startNginx(tmp, backendAddr string) (target, error) {
@@ -338,7 +347,7 @@ func startNginx(tmp, backendAddr string) (target, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return target{}, err
 	}
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		return target{}, err
 	}
@@ -355,23 +364,24 @@ func startNginx(tmp, backendAddr string) (target, error) {
 	if err := nginxTest(*nginxBin, dir, conf); err != nil {
 		return target{}, err
 	}
-	proc, err := startProc("nginx", nginxArgv(*nginxBin, dir, conf), nil, filepath.Join(dir, "stderr.log"), port)
+	proc, err := benchkit.StartProc(benchkit.ProcOpts{Name: "nginx", Argv: nginxArgv(*nginxBin, dir, conf),
+		Log: filepath.Join(dir, "stderr.log"), Port: port})
 	if err != nil {
-		return target{}, fmt.Errorf("%w\n(error.log:)\n%s", err, tail(filepath.Join(dir, "error.log")))
+		return target{}, fmt.Errorf("%w\n(error.log:)\n%s", err, benchkit.Tail(filepath.Join(dir, "error.log")))
 	}
 	url := "http://127.0.0.1:" + port + "/"
 	if err := checkGET(url, "v1\n"); err != nil {
-		return target{}, fmt.Errorf("nginx: %w\n(error.log:)\n%s", err, tail(filepath.Join(dir, "error.log")))
+		return target{}, fmt.Errorf("nginx: %w\n(error.log:)\n%s", err, benchkit.Tail(filepath.Join(dir, "error.log")))
 	}
-	workers := len(benchkit.Descendants(proc.pid))
-	fmt.Printf("nginx: %s (pid %d, %d workers, conf %s)\n", url, proc.pid, workers, conf)
+	workers := len(benchkit.Descendants(proc.Pid))
+	fmt.Printf("nginx: %s (pid %d, %d workers, conf %s)\n", url, proc.Pid, workers, conf)
 	return target{name: "nginx", url: url, proxy: proc}, nil
 }
 
 // measure runs the warm-up and one measured wrk run against t, reading the
 // CPU time of the proxy (nginx: master and workers) and of the backend
 // around the measured run.
-func measure(t target, backend *proc, c int) (measurement, error) {
+func measure(t target, backend *benchkit.Proc, c int) (measurement, error) {
 	ctx := context.Background()
 	if *warmup > 0 {
 		if _, _, _, err := runWrk(ctx, *wrkBin, wrkArgs(*threads, c, *warmup, t.url)); err != nil {
@@ -382,13 +392,13 @@ func measure(t target, backend *proc, c int) (measurement, error) {
 		if t.proxy == nil {
 			return 0
 		}
-		return benchkit.TreeTicks(t.proxy.pid)
+		return benchkit.TreeTicks(t.proxy.Pid)
 	}
-	p0, b0 := proxyTicks(), benchkit.TreeTicks(backend.pid)
+	p0, b0 := proxyTicks(), benchkit.TreeTicks(backend.Pid)
 	t0 := time.Now()
 	r, wrkCPU, _, err := runWrk(ctx, *wrkBin, wrkArgs(*threads, c, *duration, t.url))
 	wall := time.Since(t0).Seconds()
-	p1, b1 := proxyTicks(), benchkit.TreeTicks(backend.pid)
+	p1, b1 := proxyTicks(), benchkit.TreeTicks(backend.Pid)
 	if err != nil {
 		return measurement{}, err
 	}
@@ -560,12 +570,7 @@ func printReport(r report) int {
 		}
 		fmt.Println()
 	}
-	if len(r.Notes) > 0 {
-		fmt.Println("\nNotes:")
-		for _, n := range r.Notes {
-			fmt.Println("  - " + n)
-		}
-	}
+	benchkit.PrintNotes(r.Notes)
 	fmt.Printf("\nmachine: %d CPUs, %s, nginx %s, wrk %s; load average at start %s, at end %s "+
 		"(wrk, the proxy and the backend share these cores; other work on the machine skews the figures)\n",
 		r.Config["cpus"], r.Config["go"], orDash(r.Config["nginx"]), r.Config["wrk"], r.Config["loadavg_at_start"], r.Config["loadavg_at_end"])
@@ -634,38 +639,4 @@ func fmtKiB(k int64) string {
 		return fmt.Sprintf("%.1f MiB", float64(k)/(1<<10))
 	}
 	return fmt.Sprintf("%d KiB", k)
-}
-
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// ecsdBinary returns -ecsd, or builds ./cmd/ecsd of this module into dir.
-func ecsdBinary(dir string) string {
-	if *ecsdBin != "" {
-		return *ecsdBin
-	}
-	bin := filepath.Join(dir, "ecsd")
-	fmt.Println("building ./cmd/ecsd ...")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ecsd")
-	build.Dir = moduleRoot()
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		benchkit.Fatal("lbproxy", fmt.Errorf("go build ./cmd/ecsd: %w", err))
-	}
-	return bin
-}
-
-func moduleRoot() string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		benchkit.Fatal("lbproxy", errors.New("run from inside the ecsd module, or pass -ecsd BIN"))
-	}
-	return filepath.Dir(gomod)
 }

@@ -16,7 +16,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -97,24 +96,13 @@ func main() {
 	if parent == "" {
 		parent = os.TempDir()
 	}
-	tmp, err := os.MkdirTemp("", "ecsd-bench-rollout-")
-	if err != nil {
-		benchkit.Fatal("rollout", err)
-	}
-	benchkit.AtExit(func() {
-		if *keep {
-			fmt.Println("kept", tmp)
-		} else {
-			os.RemoveAll(tmp)
-		}
-	})
-	benchkit.CleanUpOnSignal() // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
+	tmp := benchkit.Setup("rollout", *keep) // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
 
 	rep := report{Started: time.Now().UTC(), Config: map[string]any{
 		"tests": *tests, "sim_tasks": *simTasks, "step": simStep.String(), "sizes": ns, "sync_time": syncTime.String(),
 		"idle": idle.String(), "store_parent": parent, "store_fs": fsType(parent), "reps": *reps, "process_tasks": *procTasks,
 		"healthy_after": healthyAfter.String(), "poll": poll.String(), "probe_poll": probePoll.String(), "probes": *probes,
-		"cpus": runtime.NumCPU(), "go": runtime.Version(), "loadavg_at_start": loadAvg(),
+		"cpus": runtime.NumCPU(), "go": runtime.Version(), "loadavg_at_start": benchkit.LoadAvg(),
 	}}
 	if want["sim"] {
 		r := simPhase(int32(*simTasks), *simStep, parent)
@@ -129,21 +117,11 @@ func main() {
 		r := processPhase(tmp)
 		rep.Process = &r
 	}
-	rep.Config["loadavg_at_end"] = loadAvg()
+	rep.Config["loadavg_at_end"] = benchkit.LoadAvg()
 	benchkit.WaitIfInterrupted()
 	rep.Notes = benchkit.Notes()
 
-	code := printReport(rep)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "rollout:", err)
-			code = 1
-		} else {
-			fmt.Printf("\nJSON written to %s\n", *jsonOut)
-		}
-	}
-	benchkit.Exit(code)
+	benchkit.Finish("rollout", printReport(rep), *jsonOut, rep)
 }
 
 func printReport(r report) int {
@@ -248,12 +226,7 @@ func printReport(r report) int {
 	if p := r.Process; p != nil {
 		code = max(code, printProcess(p))
 	}
-	if len(r.Notes) > 0 {
-		fmt.Println("\nNotes:")
-		for _, n := range r.Notes {
-			fmt.Println("  - " + n)
-		}
-	}
+	benchkit.PrintNotes(r.Notes)
 	return code
 }
 
@@ -301,15 +274,6 @@ func fmtBytes(b int64) string {
 	default:
 		return fmt.Sprintf("%dB", b)
 	}
-}
-
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // fsType names the file system holding path (from /proc/self/mountinfo:

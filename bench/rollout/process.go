@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +77,8 @@ const (
 
 func processPhase(tmp string) processResult {
 	var r processResult
-	bin, err := ecsdBinary(tmp)
+	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Static: true,
+		Say: func(line string) { progress("%s", line) }, Out: os.Stderr})
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -100,11 +102,11 @@ func processRep(rep int, bin, tmp string) (run processRun) {
 		run.Error = err.Error()
 		return run
 	}
-	defer e.shutdown()
+	defer e.Stop()
 	fail := func(err error) processRun {
 		run.Error = err.Error()
 		if strings.Contains(run.Error, "timeout") || strings.Contains(run.Error, "deadline") {
-			run.Error += "\n" + tail(e.log)
+			run.Error += "\n" + benchkit.Tail(e.Log)
 		}
 		return run
 	}
@@ -139,7 +141,7 @@ func processRep(rep int, bin, tmp string) (run processRun) {
 
 	// ecsd at rest with a stable service.
 	run.IdleS = 1
-	if pct, err := cpuPercent(e.pid, time.Second); err == nil {
+	if pct, err := cpuPercent(e.Pid, time.Second); err == nil {
 		run.IdleCPUPct = pct
 	}
 
@@ -248,7 +250,7 @@ func (e *ecsd) waitCompleted(ctx context.Context, since time.Time, taskDef strin
 			return r, fmt.Errorf("DescribeServices: %w (last seen: %s)", err, describeDeployments(last))
 		}
 		if len(out.Services) != 1 {
-			return r, fmt.Errorf("DescribeServices: %d services, failures %s", len(out.Services), failures(out.Failures))
+			return r, fmt.Errorf("DescribeServices: %d services, failures %s", len(out.Services), benchkit.Failures(out.Failures))
 		}
 		r.polls++
 		calls = append(calls, ms3(now.Sub(c0)))
@@ -305,7 +307,7 @@ func (e *ecsd) probe(ctx context.Context, taskDef string) (start, stop time.Dura
 		return 0, 0, fmt.Errorf("RunTask: %w", err)
 	}
 	if len(out.Tasks) != 1 {
-		return 0, 0, fmt.Errorf("RunTask: %d tasks, failures %s", len(out.Tasks), failures(out.Failures))
+		return 0, 0, fmt.Errorf("RunTask: %d tasks, failures %s", len(out.Tasks), benchkit.Failures(out.Failures))
 	}
 	arn := aws.ToString(out.Tasks[0].TaskArn)
 	e.addTask(arn)
@@ -332,7 +334,7 @@ func (e *ecsd) waitTask(ctx context.Context, arn, want string) error {
 			return fmt.Errorf("DescribeTasks: %w", err)
 		}
 		if len(out.Tasks) != 1 {
-			return fmt.Errorf("DescribeTasks: failures %s", failures(out.Failures))
+			return fmt.Errorf("DescribeTasks: failures %s", benchkit.Failures(out.Failures))
 		}
 		t := out.Tasks[0]
 		st := aws.ToString(t.LastStatus)

@@ -69,8 +69,8 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 		res.Error = err.Error()
 		return res
 	}
-	defer e.shutdown()
-	pid := e.pid
+	defer e.Stop()
+	pid := e.Pid
 	res.EcsdStart = benchkit.InfoOf(pid)
 	fail := func(err error) capacityResult {
 		res.Error = err.Error()

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,11 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
@@ -32,84 +28,36 @@ const (
 
 // ecsd is one running ecsd server and the tasks the benchmark started on it.
 type ecsd struct {
+	*benchkit.ECSD
 	name    string // e.g. "process/latency", for messages
 	runtime string
-	url     string
-	dataDir string
-	log     string
-	cmd     *exec.Cmd
-	pid     int
-	exited  chan struct{}
 	api     *ecs.Client
 	tdArn   string
 
 	mu      sync.Mutex
 	started []string        // every task ARN RunTask returned, in order
 	open    map[string]bool // started and not yet seen STOPPED
-
-	once sync.Once
 }
 
 // startECSD runs `ecsd server` on a free port with a fresh data dir, waits
 // until it accepts connections and registers the demo app task definition.
 func startECSD(name, rt, bin, tmp string) (*ecsd, error) {
-	dir, err := os.MkdirTemp(tmp, strings.ReplaceAll(name, "/", "-")+"-")
-	if err != nil {
-		return nil, err
-	}
-	port := freePort()
-	e := &ecsd{
-		name: name, runtime: rt, url: "http://127.0.0.1:" + port,
-		dataDir: filepath.Join(dir, "data"), log: filepath.Join(dir, "ecsd.log"),
-		exited: make(chan struct{}), open: map[string]bool{},
-	}
-	logf, err := os.Create(e.log)
-	if err != nil {
-		return nil, err
-	}
-	e.cmd = exec.Command(bin, "server", "--listen", "127.0.0.1:"+port, "--data-dir", e.dataDir,
-		"--runtime", rt, "--region", region)
-	e.cmd.Stdout, e.cmd.Stderr = logf, logf
-	// Own process group, so SIGTERM reaches only ecsd (the demo app tasks
-	// have their own groups); killed if this benchmark dies.
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := e.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start ecsd: %w", err)
-	}
-	e.pid = e.cmd.Process.Pid
-	go func() { e.cmd.Wait(); logf.Close(); close(e.exited) }()
-	benchkit.AtExit(func() { e.shutdown() })
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-e.exited:
-			return nil, fmt.Errorf("ecsd exited before listening: %s\n%s", e.cmd.ProcessState, tail(e.log))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			e.shutdown()
-			return nil, fmt.Errorf("ecsd not listening on %s after 30s\n%s", port, tail(e.log))
-		}
-	}
-	fmt.Printf("%s: ecsd --runtime %s listening on %s (pid %d)\n", name, rt, e.url, e.pid)
-
-	e.api = ecs.New(ecs.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(e.url),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDBENCHEXAMPLE", "bench-secret", ""),
-		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Transport: bufferedBody{http.DefaultTransport.(*http.Transport).Clone()}},
+	e := &ecsd{name: name, runtime: rt, open: map[string]bool{}}
+	var err error
+	e.ECSD, err = benchkit.StartECSD(benchkit.ECSDOpts{
+		Bin: bin, Name: name, Dir: tmp, Args: []string{"--runtime", rt, "--region", region},
+		BeforeStop: e.stopOpenTasks, AfterStop: e.removeLeftContainers,
 	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("%s: ecsd --runtime %s listening on %s (pid %d)\n", name, rt, e.Endpoint, e.Pid)
+
+	e.api = benchkit.NewECSClient(e.Endpoint, region)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := e.api.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
-		e.shutdown()
+		e.Stop()
 		return nil, fmt.Errorf("CreateCluster: %w", err)
 	}
 	td, err := e.api.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
@@ -124,7 +72,7 @@ func startECSD(name, rt, bin, tmp string) (*ecsd, error) {
 		}},
 	})
 	if err != nil {
-		e.shutdown()
+		e.Stop()
 		return nil, fmt.Errorf("RegisterTaskDefinition: %w", err)
 	}
 	e.tdArn = aws.ToString(td.TaskDefinition.TaskDefinitionArn)
@@ -150,7 +98,7 @@ func (e *ecsd) runTasks(ctx context.Context, count int) ([]string, error) {
 	}
 	e.mu.Unlock()
 	if len(out.Failures) > 0 || len(arns) != count {
-		return arns, fmt.Errorf("RunTask count %d: %d tasks, failures %s", count, len(arns), failures(out.Failures))
+		return arns, fmt.Errorf("RunTask count %d: %d tasks, failures %s", count, len(arns), benchkit.Failures(out.Failures))
 	}
 	return arns, nil
 }
@@ -165,7 +113,7 @@ func (e *ecsd) describe(ctx context.Context, arns []string) ([]types.Task, error
 			return nil, fmt.Errorf("DescribeTasks: %w", err)
 		}
 		if len(out.Failures) > 0 {
-			return nil, fmt.Errorf("DescribeTasks: failures %s", failures(out.Failures))
+			return nil, fmt.Errorf("DescribeTasks: failures %s", benchkit.Failures(out.Failures))
 		}
 		all = append(all, out.Tasks...)
 	}
@@ -256,56 +204,29 @@ func (e *ecsd) allStarted() []string {
 	return slices.Clone(e.started)
 }
 
-// shutdown cleans up: StopTask every task not yet seen STOPPED and wait for it
-// (bounded), SIGTERM ecsd (SIGKILL after 15 s), then remove what is left: demo
-// app processes of this ecsd (process runtime) or containers labelled with one
-// of its task ARNs (docker runtime). Anything it had to clean is a note.
-func (e *ecsd) shutdown() {
-	e.once.Do(func() {
-		select {
-		case <-e.exited:
-			benchkit.AddNote("%s: ecsd had exited on its own (%s); see its log", e.name, e.cmd.ProcessState)
-		default:
-			if open := e.openTasks(); len(open) > 0 && e.api != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				if err := e.stopTasks(ctx, open, *stopC); err != nil {
-					benchkit.AddNote("%s cleanup: %v", e.name, err)
-				}
-				if err := e.waitStatus(ctx, open, "STOPPED", 50*time.Millisecond); err != nil {
-					benchkit.AddNote("%s cleanup: %v", e.name, err)
-				}
-				cancel()
-			}
-			demo := benchkit.DemoProcs(e.pid) // ancestry is lost once ecsd exits
-			t0 := time.Now()
-			syscall.Kill(e.pid, syscall.SIGTERM)
-			select {
-			case <-e.exited:
-				if d := time.Since(t0); d > 2*time.Second {
-					benchkit.AddNote("%s: ecsd took %s to exit on SIGTERM", e.name, d.Round(time.Millisecond))
-				}
-			case <-time.After(15 * time.Second):
-				benchkit.AddNote("%s: ecsd did not exit 15s after SIGTERM; killed", e.name)
-				syscall.Kill(e.pid, syscall.SIGKILL)
-				<-e.exited
-			}
-			if len(demo) > 0 {
-				killed := 0
-				for _, p := range demo {
-					if benchkit.SameProcess(p) {
-						syscall.Kill(-p.Pid, syscall.SIGKILL) // its own process group
-						killed++
-					}
-				}
-				benchkit.AddNote("%s cleanup: %d demo app processes were still running before ecsd stopped; killed %d still alive after", e.name, len(demo), killed)
-			}
+// stopOpenTasks, before ecsd stops: StopTask every task not yet seen
+// STOPPED and wait for it (bounded by ctx). Stop then removes what is left:
+// demo app processes of this ecsd (process runtime) or, in removeLeftContainers,
+// containers labelled with one of its task ARNs (docker runtime).
+func (e *ecsd) stopOpenTasks(ctx context.Context) {
+	if open := e.openTasks(); len(open) > 0 && e.api != nil {
+		if err := e.stopTasks(ctx, open, *stopC); err != nil {
+			benchkit.AddNote("%s cleanup: %v", e.name, err)
 		}
-		if e.runtime == "docker" {
-			if n := removeContainers(e.allStarted()); n > 0 {
-				benchkit.AddNote("%s cleanup: %d containers of this run were left after ecsd stopped; removed them", e.name, n)
-			}
+		if err := e.waitStatus(ctx, open, "STOPPED", 50*time.Millisecond); err != nil {
+			benchkit.AddNote("%s cleanup: %v", e.name, err)
 		}
-	})
+	}
+}
+
+// removeLeftContainers, after ecsd stopped (docker runtime): force-removes the
+// containers of the tasks it started.
+func (e *ecsd) removeLeftContainers() {
+	if e.runtime == "docker" {
+		if n := removeContainers(e.allStarted()); n > 0 {
+			benchkit.AddNote("%s cleanup: %d containers of this run were left after ecsd stopped; removed them", e.name, n)
+		}
+	}
 }
 
 // removeContainers force-removes the containers labelled with one of arns and
@@ -362,32 +283,6 @@ var httpClient = &http.Client{
 	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
 }
 
-// bufferedBody hands the transport a copy of each request body held in
-// memory. Without it, about one DescribeTasks in 30 whose reply is larger
-// than ~4 KB fails on loopback with "deserialization failed, read tcp ...:
-// use of closed network connection": the SDK (smithy-go ClientHandler)
-// closes the request body as soon as the response headers arrive, while the
-// transport's write loop may still be finishing the request; the write loop
-// then fails and closes the connection under the response still being read
-// (aws/aws-sdk-go-v2#2737; the SDK's remedy is to retry net.ErrClosed, which
-// RetryMaxAttempts 1 turns off). With an in-memory body the race is gone.
-type bufferedBody struct{ rt http.RoundTripper }
-
-func (b bufferedBody) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		data, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req = req.Clone(req.Context())
-		req.Body = io.NopCloser(bytes.NewReader(data))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-		req.ContentLength = int64(len(data))
-	}
-	return b.rt.RoundTrip(req)
-}
-
 // hostPort is the first host port in a task's network bindings (0: none yet).
 func hostPort(t types.Task) int32 {
 	for _, c := range t.Containers {
@@ -398,31 +293,6 @@ func hostPort(t types.Task) int32 {
 		}
 	}
 	return 0
-}
-
-func failures(fs []types.Failure) string {
-	var parts []string
-	for _, f := range fs {
-		parts = append(parts, aws.ToString(f.Arn)+": "+aws.ToString(f.Reason)+" "+aws.ToString(f.Detail))
-	}
-	return "[" + strings.Join(parts, "; ") + "]"
-}
-
-func freePort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		benchkit.Fatal("tasks", err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
 }
 
 // whyStopped describes a task that stopped: its reason, its container's exit
@@ -443,7 +313,7 @@ func (e *ecsd) whyStopped(t types.Task) string {
 	}
 	if e.runtime == "process" {
 		arn := aws.ToString(t.TaskArn)
-		logPath := filepath.Join(e.dataDir, "process", "tasks", arn[strings.LastIndexByte(arn, '/')+1:], "app.log")
+		logPath := filepath.Join(e.DataDir, "process", "tasks", arn[strings.LastIndexByte(arn, '/')+1:], "app.log")
 		if b, err := os.ReadFile(logPath); err == nil {
 			if len(b) > 600 {
 				b = b[len(b)-600:]
@@ -456,7 +326,7 @@ func (e *ecsd) whyStopped(t types.Task) string {
 
 // dbSizeKiB is the size of ecsd's state file.
 func (e *ecsd) dbSizeKiB() int64 {
-	fi, err := os.Stat(filepath.Join(e.dataDir, "ecsd.db"))
+	fi, err := os.Stat(filepath.Join(e.DataDir, "ecsd.db"))
 	if err != nil {
 		return -1
 	}

@@ -77,7 +77,7 @@ func latencyPhase(rt, bin, tmp string) latencyResult {
 		res.Error = err.Error()
 		return res
 	}
-	defer e.shutdown()
+	defer e.Stop()
 
 	var samples []sample
 	for i := range *nStarts {

@@ -7,15 +7,12 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -52,25 +49,19 @@ func main() {
 	if *nStarts < 1 || *nTasks < 0 || *stopC < 1 || *poll <= 0 || *idle <= 0 {
 		benchkit.Fatal("tasks", errors.New("need -n >= 1, -tasks >= 0, -stop-c >= 1, -poll > 0, -idle > 0"))
 	}
-	tmp, err := os.MkdirTemp("", "ecsd-bench-tasks-")
-	if err != nil {
-		benchkit.Fatal("tasks", err)
-	}
-	benchkit.AtExit(func() {
-		if *keep {
-			fmt.Println("kept", tmp)
-		} else {
-			os.RemoveAll(tmp)
-		}
-	})
-	benchkit.CleanUpOnSignal() // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
+	tmp := benchkit.Setup("tasks", *keep) // Ctrl-C / SIGTERM: stop the tasks and ecsd, remove temp files.
 
 	rep := report{Started: time.Now().UTC(), Config: map[string]any{
 		"runtimes": *runtimes, "n": *nStarts, "tasks": *nTasks, "idle": idle.String(), "poll": poll.String(),
 		"stop_c": *stopC, "image": *image, "cpus": runtime.NumCPU(), "mem_total_kib": memTotalKiB(),
-		"loadavg_at_start": loadAvg(),
+		"loadavg_at_start": benchkit.LoadAvg(),
 	}}
-	bin := ecsdBinary(tmp)
+	// Static: the docker runtime puts the binary into the demo image.
+	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Static: true,
+		Say: func(line string) { fmt.Println(line) }, Out: os.Stdout})
+	if err != nil {
+		benchkit.Fatal("tasks", err)
+	}
 	for rt := range strings.SplitSeq(*runtimes, ",") {
 		if rt = strings.TrimSpace(rt); rt != "" {
 			rep.Latency = append(rep.Latency, latencyPhase(rt, bin, tmp))
@@ -83,17 +74,7 @@ func main() {
 	benchkit.WaitIfInterrupted()
 	rep.Notes = benchkit.Notes()
 
-	code := printReport(rep)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "tasks:", err)
-			code = 1
-		} else {
-			fmt.Printf("\nJSON written to %s\n", *jsonOut)
-		}
-	}
-	benchkit.Exit(code)
+	benchkit.Finish("tasks", printReport(rep), *jsonOut, rep)
 }
 
 // printReport prints the tables and returns the exit status: 1 if a test
@@ -185,12 +166,7 @@ func printReport(r report) int {
 			kv(fmt.Sprintf("batch of 10 with %d STOPPED in store", c.Reached), fmt.Sprintf("%s (first batch, empty store: %s)", fmtMs(c.AfterBatchMs), fmtMs(c.FirstBatchMs)))
 		}
 	}
-	if len(r.Notes) > 0 {
-		fmt.Println("\nNotes:")
-		for _, n := range r.Notes {
-			fmt.Println("  - " + n)
-		}
-	}
+	benchkit.PrintNotes(r.Notes)
 	return code
 }
 
@@ -253,43 +229,7 @@ func fmtKiB(k int64) string {
 	}
 }
 
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func memTotalKiB() int64 {
 	b, _ := os.ReadFile("/proc/meminfo")
 	return benchkit.FieldOf(b, "MemTotal")
-}
-
-// ecsdBinary returns -ecsd, or builds ./cmd/ecsd of this module, statically
-// (the docker runtime puts the binary into the demo image), into dir.
-func ecsdBinary(dir string) string {
-	if *ecsdBin != "" {
-		return *ecsdBin
-	}
-	bin := filepath.Join(dir, "ecsd")
-	fmt.Println("building ./cmd/ecsd (CGO_ENABLED=0) ...")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ecsd")
-	build.Dir = moduleRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		benchkit.Fatal("tasks", fmt.Errorf("go build ./cmd/ecsd: %w", err))
-	}
-	return bin
-}
-
-func moduleRoot() string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		benchkit.Fatal("tasks", errors.New("run from inside the ecsd module, or pass -ecsd BIN"))
-	}
-	return filepath.Dir(gomod)
 }

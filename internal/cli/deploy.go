@@ -146,6 +146,19 @@ func (a *app) existingService(ctx context.Context) (*types.Service, error) {
 	return svc, err
 }
 
+// updateService sends in as UpdateService of the config's service (it sets
+// Cluster and Service) and returns the id of the service's PRIMARY
+// deployment after it and when it was sent, for wait.
+func (a *app) updateService(ctx context.Context, in *ecs.UpdateServiceInput) (id string, sent time.Time, err error) {
+	in.Cluster, in.Service = aws.String(a.cfg.Cluster), aws.String(a.cfg.Service)
+	sent = time.Now()
+	out, err := a.ecs.UpdateService(ctx, in)
+	if err != nil {
+		return "", sent, err
+	}
+	return primaryID(*out.Service), sent, nil
+}
+
 func primaryID(s types.Service) string {
 	for _, d := range s.Deployments {
 		if aws.ToString(d.Status) == "PRIMARY" {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"golang.org/x/term"
 )
 
@@ -58,29 +57,13 @@ func (a *app) deregister(f deregisterFlags) error {
 	if _, tty := stdinTerminal(); !f.dryRun && !f.force && !tty {
 		return errors.New("refusing to deregister without confirmation: stdin is not a terminal; pass --force to deregister without asking, or --dry-run to see what would be deregistered")
 	}
-	if err := a.load(); err != nil {
-		return err
-	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	if err := a.client(ctx); err != nil {
-		return err
-	}
-	family, err := a.family()
+	family, svc, err := a.familyService(ctx)
 	if err != nil {
 		return err
 	}
-	var svc *types.Service
-	if a.cfg.Service != "" {
-		if svc, err = a.describe(ctx); err != nil {
-			return err
-		}
-	}
-	active, err := a.activeRevisions(ctx, family)
-	if err != nil {
-		return err
-	}
-	inUse, err := a.revisionsInUse(ctx, family, svc)
+	active, inUse, err := a.revisionUses(ctx, family, svc)
 	if err != nil {
 		return err
 	}

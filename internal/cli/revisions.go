@@ -40,23 +40,11 @@ func (a *app) revisions(revision, output string) error {
 	default:
 		return fmt.Errorf("--output %q: use table, json or tsv", output)
 	}
-	if err := a.load(); err != nil {
-		return err
-	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	if err := a.client(ctx); err != nil {
-		return err
-	}
-	family, err := a.family()
+	family, svc, err := a.familyService(ctx)
 	if err != nil {
 		return err
-	}
-	var svc *types.Service
-	if a.cfg.Service != "" {
-		if svc, err = a.describe(ctx); err != nil {
-			return err
-		}
 	}
 	if revision != "" {
 		ref := family
@@ -86,11 +74,7 @@ func (a *app) revisions(revision, output string) error {
 		return err
 	}
 
-	names, err := a.activeRevisions(ctx, family)
-	if err != nil {
-		return err
-	}
-	inUse, err := a.revisionsInUse(ctx, family, svc)
+	names, inUse, err := a.revisionUses(ctx, family, svc)
 	if err != nil {
 		return err
 	}
@@ -119,6 +103,39 @@ func (a *app) revisions(revision, output string) error {
 		return tw.Flush()
 	}
 	return nil
+}
+
+// familyService loads the config, connects, and returns the task definition
+// family its definition file names and the service it names (nil if it
+// names none or the service does not exist).
+func (a *app) familyService(ctx context.Context) (family string, svc *types.Service, err error) {
+	if err := a.load(); err != nil {
+		return "", nil, err
+	}
+	if err := a.client(ctx); err != nil {
+		return "", nil, err
+	}
+	if family, err = a.family(); err != nil {
+		return "", nil, err
+	}
+	if a.cfg.Service != "" {
+		if svc, err = a.describe(ctx); err != nil {
+			return "", nil, err
+		}
+	}
+	return family, svc, nil
+}
+
+// revisionUses lists the family's ACTIVE revisions as family:revision,
+// oldest first, and maps those in use to what uses them (revisionsInUse).
+func (a *app) revisionUses(ctx context.Context, family string, svc *types.Service) (active []string, inUse map[string]string, err error) {
+	if active, err = a.activeRevisions(ctx, family); err != nil {
+		return nil, nil, err
+	}
+	if inUse, err = a.revisionsInUse(ctx, family, svc); err != nil {
+		return nil, nil, err
+	}
+	return active, inUse, nil
 }
 
 // family is the task definition family the config's definition file names.

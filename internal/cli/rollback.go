@@ -74,16 +74,10 @@ func (a *app) rollback(f rollbackFlags) error {
 		}
 		return nil
 	}
-	start := time.Now()
-	out, err := a.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
-		Cluster:        aws.String(a.cfg.Cluster),
-		Service:        aws.String(a.cfg.Service),
-		TaskDefinition: aws.String(target),
-	})
+	id, start, err := a.updateService(ctx, &ecs.UpdateServiceInput{TaskDefinition: aws.String(target)})
 	if err != nil {
 		return fmt.Errorf("rolling back service %s to %s: %w", a.cfg.Service, target, err)
 	}
-	id := primaryID(*out.Service)
 	a.out.info("service %s rolling back: task definition %s → %s", a.cfg.Service, current, target)
 	if f.noWait {
 		a.out.info("deployment %s started; not waiting (--no-wait)", id)

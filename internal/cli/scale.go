@@ -54,12 +54,7 @@ func init() {
 // scale changes the service's desiredCount, nothing else, and unless
 // noWait waits until the service is stable at it.
 func (a *app) scale(ctx context.Context, tasks int32, noWait bool, poll time.Duration) error {
-	start := time.Now()
-	out, err := a.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
-		Cluster:      aws.String(a.cfg.Cluster),
-		Service:      aws.String(a.cfg.Service),
-		DesiredCount: aws.Int32(tasks),
-	})
+	id, start, err := a.updateService(ctx, &ecs.UpdateServiceInput{DesiredCount: aws.Int32(tasks)})
 	if err != nil {
 		return fmt.Errorf("scaling service %s to %d tasks: %w", a.cfg.Service, tasks, err)
 	}
@@ -68,5 +63,5 @@ func (a *app) scale(ctx context.Context, tasks int32, noWait bool, poll time.Dur
 		a.out.info("not waiting (--no-wait)")
 		return nil
 	}
-	return a.wait(ctx, primaryID(*out.Service), start, deployFlags{waitUntil: string(deploywatch.UntilStable), poll: poll, eventsSince: start.Add(-time.Second)})
+	return a.wait(ctx, id, start, deployFlags{waitUntil: string(deploywatch.UntilStable), poll: poll, eventsSince: start.Add(-time.Second)})
 }

@@ -1,6 +1,8 @@
-// Package benchkit holds what the bench/ harnesses share: reading /proc
-// (process CPU, memory, the demo app processes of an ecsd) and running
-// clean-ups once, on normal exit, fatal error or signal.
+// Package benchkit holds what the bench/ harnesses share: building and
+// starting ecsd (and other servers) as child processes and stopping them,
+// an ECS client for it, reading /proc (process CPU, memory, the demo app
+// processes of an ecsd), running clean-ups once, on normal exit, fatal error
+// or signal, and the report's notes and JSON.
 package benchkit
 
 import (
