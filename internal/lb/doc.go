@@ -35,6 +35,38 @@
 //   - listener: [Listener] is a real socket on 127.0.0.1 serving a Router;
 //     if the requested port is taken (or privileged) it falls back to a
 //     free port and reports the one it got.
+//   - forwarder: the Router forwards a request synchronously on the
+//     listener's handler goroutine, with no http.Transport and no
+//     httputil.ReverseProxy: each target has a pool of keep-alive HTTP/1.1
+//     connections (at most 128 idle, closed after 90 s unused, all closed
+//     when the target leaves the group; new ones with a 10 s connect
+//     timeout). The request head is written in one buffered write (the
+//     client's request target and Host; hop-by-hop headers and Expect
+//     removed; X-Forwarded-For appended to, -Proto and -Port set,
+//     Forwarded and X-Forwarded-Host dropped), the body streamed
+//     (Content-Length, or chunked with trailers when unknown). The
+//     response head is parsed in place into the client's header when it is
+//     the common kind (HTTP/1.1, one Content-Length, no hop-by-hop field,
+//     wholly buffered), else read with http.ReadResponse and copied without
+//     the hop-by-hop fields; the body is streamed through a pooled buffer,
+//     flushed as it comes when it has no Content-Length or is
+//     text/event-stream. A bodyless idempotent request that fails on a
+//     reused connection before any response byte is sent once more on a
+//     new connection; before any other request an idle connection is
+//     checked with a non-blocking peek. The client going away closes the
+//     request's connection (the target sees the request cancelled): the
+//     Listener's connections notice it where net/http does, at a failed
+//     read, with no per-request context registration. Drain expiry closes
+//     the connections of the target's requests in flight.
+//     Failures before the response are 502; during the body the client's
+//     connection is aborted. Requests asking for a connection upgrade
+//     (WebSocket, h2c) and CONNECT go through httputil.ReverseProxy, which
+//     hijacks both sides; so does everything when
+//     [RouterOptions.Transport] is set (tests). Unlike the http.Transport
+//     it replaces, the forwarder does not add Accept-Encoding: gzip nor
+//     decompress, and it sends a request body whole before reading the
+//     response (when a target answers early without reading a large
+//     request body, the client gets a 502 rather than that answer).
 //
 // Not applied: slow_start.duration_seconds is validated and stored but
 // targets receive their full share as soon as they are healthy. Stickiness

@@ -59,6 +59,7 @@ func Listen(cfg ListenerConfig) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	ln = clientListener{ln}
 	l := &Listener{
 		ln:        ln,
 		router:    router,
@@ -70,6 +71,7 @@ func Listen(cfg ListenerConfig) (*Listener, error) {
 			ReadHeaderTimeout: 60 * time.Second,
 			IdleTimeout:       60 * time.Second, // ALB's default idle timeout
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+			ConnContext:       connContext, // client disconnects reach the forwarder
 		},
 	}
 	if l.FellBack() {

@@ -15,39 +15,57 @@ import (
 	"time"
 )
 
-// NewTransport returns the transport a Router uses by default: keep-alive
-// connections to targets, pooled generously per target, with ALB's 10 s
-// connect timeout. Share one per process.
+// NewTransport returns an http.Transport like the forwarder's own
+// connections to targets: keep-alive, pooled generously per target, with
+// ALB's 10 s connect timeout. The Router uses it (one per process) only for
+// connection upgrades and CONNECT; see [RouterOptions.Transport].
 func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil, // never send target traffic through an environment proxy
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialer.DialContext,
 		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   128,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   maxIdleConnsPerTarget,
+		IdleConnTimeout:       idleConnTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
 }
 
-var sharedTransport = NewTransport()
+var sharedTransport = sync.OnceValue(NewTransport)
 
 // RouterOptions configure a Router.
 type RouterOptions struct {
-	Transport http.RoundTripper // default a process-wide [NewTransport]
-	Logger    *slog.Logger      // default discards
+	// Transport, when set, carries every forwarded request through
+	// httputil.ReverseProxy and this RoundTripper instead of the built-in
+	// forwarder (tests inject one). Default: the forwarder, and a
+	// process-wide [NewTransport] for upgrades and CONNECT.
+	Transport http.RoundTripper
+	Logger    *slog.Logger // default discards
 	// Proto is the listener protocol written to X-Forwarded-Proto ("http").
 	Proto string
 }
 
 // Router is a listener's http.Handler: it evaluates rules, then forwards
-// to a target through httputil.ReverseProxy or answers a fixed response.
-// Responses of its own: 503 when the chosen target group has no
-// non-draining target (or every weight is 0), 502 when the target fails.
+// to a target or answers a fixed response. Responses of its own: 503 when
+// the chosen target group has no non-draining target (or every weight is
+// 0), 502 when the target fails.
+//
+// Requests are forwarded synchronously on the handler's goroutine over the
+// target's pool of keep-alive connections (see forward.go); requests that
+// ask for a connection upgrade (an Upgrade header: WebSocket, h2c) or
+// CONNECT go through httputil.ReverseProxy, as does everything when
+// [RouterOptions.Transport] is set.
 type Router struct {
-	table atomic.Pointer[routeTable]
-	proxy *httputil.ReverseProxy
-	log   *slog.Logger
-	proto string
+	table  atomic.Pointer[routeTable]
+	proxy  *httputil.ReverseProxy
+	custom bool // RouterOptions.Transport given: every request through proxy
+	log    *slog.Logger
+	proto  string
+	port   atomic.Pointer[portString] // X-Forwarded-Port of the last request
+}
+
+type portString struct {
+	port int
+	s    string
 }
 
 var _ http.Handler = (*Router)(nil)
@@ -56,22 +74,23 @@ type targetCtxKey struct{}
 
 // NewRouter returns a Router with the given rules and default action.
 func NewRouter(rules []Rule, def Action, opts RouterOptions) (*Router, error) {
-	if opts.Transport == nil {
-		opts.Transport = sharedTransport
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Proto == "" {
 		opts.Proto = "http"
 	}
-	rt := &Router{log: opts.Logger, proto: opts.Proto}
+	rt := &Router{log: opts.Logger, proto: opts.Proto, custom: opts.Transport != nil}
 	if err := rt.SetRules(rules, def); err != nil {
 		return nil, err
 	}
+	transport := opts.Transport
+	if transport == nil {
+		transport = lazyTransport{}
+	}
 	rt.proxy = &httputil.ReverseProxy{
 		Rewrite:      rt.rewrite,
-		Transport:    opts.Transport,
+		Transport:    transport,
 		ErrorHandler: rt.proxyError,
 		ErrorLog:     slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 		BufferPool:   bufferPool{},
@@ -79,7 +98,15 @@ func NewRouter(rules []Rule, def Action, opts RouterOptions) (*Router, error) {
 	return rt, nil
 }
 
-// bufferPool recycles ReverseProxy's 32 KiB copy buffers.
+// lazyTransport is the shared transport, built on first use.
+type lazyTransport struct{}
+
+func (lazyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return sharedTransport().RoundTrip(r)
+}
+
+// bufferPool recycles 32 KiB copy buffers (ReverseProxy's and the
+// forwarder's).
 type bufferPool struct{}
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
@@ -126,6 +153,17 @@ func (rt *Router) forward(w http.ResponseWriter, r *http.Request, tg *TargetGrou
 		return
 	}
 	defer tg.release(t)
+	if _, upgrade := r.Header["Upgrade"]; upgrade || rt.custom || r.Method == http.MethodConnect {
+		rt.reverseProxy(w, r, t)
+		return
+	}
+	rt.forwardDirect(w, r, t)
+}
+
+// reverseProxy forwards through httputil.ReverseProxy: connection upgrades
+// (it hijacks both sides and copies), CONNECT, and every request when a
+// Transport was injected.
+func (rt *Router) reverseProxy(w http.ResponseWriter, r *http.Request, t *Target) {
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), targetCtxKey{}, t))
 	defer cancel()
 	stop := context.AfterFunc(t.aborted, cancel) // drain expiry cuts the request
@@ -150,12 +188,19 @@ func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-For", client)
 	pr.Out.Header.Set("X-Forwarded-Proto", rt.proto)
-	pr.Out.Header.Set("X-Forwarded-Port", listenerPort(pr.In))
+	pr.Out.Header.Set("X-Forwarded-Port", rt.listenerPort(pr.In))
 }
 
-func listenerPort(r *http.Request) string {
+// listenerPort is the port the request came in on, for X-Forwarded-Port;
+// the string is cached.
+func (rt *Router) listenerPort(r *http.Request) string {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
-		return strconv.Itoa(a.Port)
+		if c := rt.port.Load(); c != nil && c.port == a.Port {
+			return c.s
+		}
+		c := &portString{a.Port, strconv.Itoa(a.Port)}
+		rt.port.Store(c)
+		return c.s
 	}
 	if _, p, err := net.SplitHostPort(r.Host); err == nil {
 		return p

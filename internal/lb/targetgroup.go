@@ -87,6 +87,10 @@ type Target struct {
 	// requests still in flight to the target are cut, as ALB closes them.
 	aborted context.Context
 	abort   context.CancelFunc
+	// pool holds the forwarder's keep-alive connections to the target;
+	// closed when the target leaves the group (drain expiry also cuts the
+	// connections carrying requests) or the group closes.
+	pool connPool
 
 	// guarded by TargetGroup.mu
 	machine    *HealthMachine
@@ -242,6 +246,7 @@ func (tg *TargetGroup) Register(addrs ...string) error {
 		t := &Target{addr: p.addr, port: p.port, seq: tg.seq, done: make(chan struct{}),
 			aborted: aborted, abort: abort, machine: NewHealthMachine(tg.hc)}
 		t.health = t.machine.Health()
+		t.pool.addr = p.addr
 		ctx, cancel := context.WithCancel(tg.ctx)
 		t.stopChecks = cancel
 		tg.targets[p.addr] = t
@@ -306,6 +311,7 @@ func (tg *TargetGroup) finishDrain(t *Target, timedOut bool) {
 		delete(tg.targets, t.addr)
 	}
 	tg.mu.Unlock()
+	t.pool.shutdown(timedOut)
 	if timedOut {
 		t.abort()
 	}
@@ -353,7 +359,8 @@ func (tg *TargetGroup) DescribeTargetHealth(addrs ...string) []TargetDescription
 }
 
 // Close stops health checks and ends draining at once (aborting requests
-// still in flight). Targets stay described.
+// still in flight). Targets stay described. Idle connections to targets
+// are closed; requests still forwarded to the group use a connection each.
 func (tg *TargetGroup) Close() {
 	tg.mu.Lock()
 	if tg.closed {
@@ -361,10 +368,12 @@ func (tg *TargetGroup) Close() {
 		return
 	}
 	tg.closed = true
-	var draining []*Target
+	var draining, active []*Target
 	for _, t := range tg.targets {
 		if t.draining.Load() {
 			draining = append(draining, t)
+		} else {
+			active = append(active, t)
 		}
 	}
 	tg.mu.Unlock()
@@ -372,6 +381,9 @@ func (tg *TargetGroup) Close() {
 	tg.wg.Wait()
 	for _, t := range draining {
 		tg.finishDrain(t, true)
+	}
+	for _, t := range active {
+		t.pool.shutdown(false)
 	}
 }
 
