@@ -26,7 +26,7 @@ type profileResult struct {
 
 // profilePhase runs ecsd's data plane in this process, as ecsd builds it
 // (lb.TargetGroup with the backend registered, lb.Forward as the default
-// action, lb.Listen with the default transport), loads it with wrk at the
+// action, lb.Listen with its default forwarder), loads it with wrk at the
 // full load point while a CPU profile is recorded, and returns pprof's top
 // functions (flat and cumulative). The health checker answers OK without
 // asking the backend, so only proxied requests reach it.
