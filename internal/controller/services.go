@@ -394,7 +394,7 @@ func (sv *serviceSync) apply(plan rollout.Plan) error {
 	if plan.Rollback != nil {
 		svc.TaskDefinition = aws.String(plan.Rollback.TaskDefinition)
 	}
-	sv.addEvents(events)
+	addEvents(&sv.rec.Service, sv.now, events)
 	sv.rec.Scheduler = plan.Memory
 	if err := sv.updateServiceDeployment(plan); err != nil {
 		return err
@@ -445,13 +445,12 @@ func (sv *serviceSync) startTasks(start rollout.Start) ([]string, error) {
 
 // addEvents puts new events first, skipping one identical to the newest,
 // and keeps at most maxEvents.
-func (sv *serviceSync) addEvents(messages []string) {
-	svc := &sv.rec.Service
+func addEvents(svc *types.Service, now time.Time, messages []string) {
 	for _, m := range messages {
 		if len(svc.Events) > 0 && aws.ToString(svc.Events[0].Message) == m {
 			continue
 		}
-		ev := types.ServiceEvent{Id: aws.String(uuid()), CreatedAt: aws.Time(sv.now), Message: aws.String(m)}
+		ev := types.ServiceEvent{Id: aws.String(uuid()), CreatedAt: aws.Time(now), Message: aws.String(m)}
 		svc.Events = append([]types.ServiceEvent{ev}, svc.Events...)
 	}
 	if len(svc.Events) > maxEvents {

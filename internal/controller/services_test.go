@@ -285,3 +285,49 @@ func TestDeleteServiceStopsTasks(t *testing.T) {
 		t.Fatalf("%d tasks still run", w.machine.Tasks())
 	}
 }
+
+// With a FAILED deployment that was not rolled back, the old deployment
+// keeps its tasks: a task of it that stops is replaced with its own
+// revision (Plan.Replacements), not with the failed one's.
+func TestFailedDeploymentWithoutRollbackKeepsOldTasks(t *testing.T) {
+	w := newWorld(t)
+	v1 := w.register("web:1")
+	crash := w.register("web:crash", "DEMO_CRASH_AFTER", "0s")
+	var created ecs.CreateServiceOutput
+	w.must("CreateService", &ecs.CreateServiceInput{
+		ServiceName: aws.String("web"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(4),
+		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: false}},
+	}, &created)
+	w.run(45*time.Second, 5*time.Second)
+	var updated ecs.UpdateServiceOutput
+	w.must("UpdateService", &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String(crash)}, &updated)
+	w.run(5*time.Minute, 5*time.Second)
+	if s := w.service(); s.Deployments[0].RolloutState != types.DeploymentRolloutStateFailed || len(s.Deployments) != 2 {
+		t.Fatalf("want the crashing deployment FAILED beside the old one: %+v", s.Deployments)
+	}
+
+	running := func() (v1Tasks, others int, arns []string) {
+		var l ecs.ListTasksOutput
+		w.must("ListTasks", &ecs.ListTasksInput{ServiceName: aws.String("web")}, &l)
+		var d ecs.DescribeTasksOutput
+		w.must("DescribeTasks", &ecs.DescribeTasksInput{Tasks: l.TaskArns}, &d)
+		for _, tk := range d.Tasks {
+			if aws.ToString(tk.TaskDefinitionArn) == v1 {
+				v1Tasks++
+			} else {
+				others++
+			}
+		}
+		return v1Tasks, others, l.TaskArns
+	}
+	n, others, arns := running()
+	if n != 4 || others != 0 {
+		t.Fatalf("before: %d old tasks, %d others", n, others)
+	}
+	var stop ecs.StopTaskOutput
+	w.must("StopTask", &ecs.StopTaskInput{Task: aws.String(arns[0])}, &stop)
+	w.run(30*time.Second, 5*time.Second)
+	if n, others, _ := running(); n != 4 || others != 0 {
+		t.Fatalf("after a stop: %d old tasks, %d others (want 4 of the old revision)", n, others)
+	}
+}

@@ -12,6 +12,9 @@ import (
 	"github.com/ecsd/ecsd/internal/store"
 )
 
+// targetRank orders target states from best to worst.
+var targetRank = map[rollout.TargetHealth]int{rollout.TargetHealthy: 1, rollout.TargetInitial: 2, rollout.TargetUnused: 2, rollout.TargetDraining: 3, rollout.TargetUnhealthy: 4}
+
 // targetOf is a task's target health as the rollout reads it: none until
 // the task runner registered it; with several target groups, the worst
 // (unhealthy before initial before healthy), naming that target.
@@ -20,14 +23,13 @@ func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
 	if sv.s.targets == nil || len(rec.Targets) == 0 {
 		return out
 	}
-	rank := map[rollout.TargetHealth]int{rollout.TargetHealthy: 1, rollout.TargetInitial: 2, rollout.TargetUnused: 2, rollout.TargetDraining: 3, rollout.TargetUnhealthy: 4}
 	for _, tt := range rec.Targets {
 		h, ok := sv.s.targets.TargetHealth(tt.TargetGroupARN, int(tt.Port))
 		state := rollout.TargetHealth(h.State)
 		if !ok {
 			state = rollout.TargetInitial
 		}
-		if out.Target != rollout.TargetNone && rank[state] <= rank[out.Target] {
+		if out.Target != rollout.TargetNone && targetRank[state] <= targetRank[out.Target] {
 			continue
 		}
 		out.Target, out.TargetGroupARN, out.TargetPort = state, tt.TargetGroupARN, tt.Port
@@ -78,8 +80,7 @@ func (s *Services) RecordEvent(region, cluster, service, message string) {
 		if err != nil || !found {
 			return err
 		}
-		sv := &serviceSync{tx: tx, s: s, rec: &rec, now: s.clock.Now().UTC().Truncate(timeUnit)}
-		sv.addEvents([]string{message})
+		addEvents(&rec.Service, s.clock.Now().UTC().Truncate(timeUnit), []string{message})
 		return tx.Put(store.Services, key, &rec)
 	})
 	if err != nil {

@@ -83,6 +83,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		"AWS_ENDPOINT_URL": d.endpoint, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo",
 		"AWS_CONFIG_FILE": filepath.Join(dir, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-aws-credentials"),
 		"DEMO_TARGET_GROUP_ARN": env.tgARN,
+		"VERSION":               "", "CRASH_AFTER": "", // set per step below
 	})
 	defer restore()
 
@@ -128,7 +129,8 @@ func say(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, "\n==> "+format+"\n", args...)
 }
 
-// setenv sets variables and returns a function restoring them.
+// setenv sets variables and returns a function restoring them as they were
+// (unset or their old values).
 func setenv(vars map[string]string) func() {
 	old := map[string]*string{}
 	for k, v := range vars {
@@ -138,13 +140,6 @@ func setenv(vars map[string]string) func() {
 			old[k] = nil
 		}
 		os.Setenv(k, v)
-	}
-	for _, k := range []string{"VERSION", "CRASH_AFTER"} {
-		if prev, ok := os.LookupEnv(k); ok {
-			old[k] = &prev
-		} else {
-			old[k] = nil
-		}
 	}
 	return func() {
 		for k, v := range old {
