@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // ecsd is one running ecsd server (test 3).
@@ -73,7 +74,7 @@ func (e *ecsd) cleanup(ctx context.Context) {
 	for _, arn := range open {
 		if _, err := e.api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(procCluster), Task: aws.String(arn), Reason: aws.String("bench/rollout cleanup")}); err != nil {
 			benchkit.AddNote("%s cleanup: StopTask: %v", e.name, err)
-		} else if err := e.waitTask(ctx, arn, "STOPPED"); err != nil {
+		} else if err := e.waitTask(ctx, arn, ecsmodel.TaskStopped); err != nil {
 			benchkit.AddNote("%s cleanup: %v", e.name, err)
 		}
 	}
@@ -90,7 +91,7 @@ func (e *ecsd) deleteService(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("DescribeServices after DeleteService: %w", err)
 		}
-		if len(out.Services) == 1 && aws.ToString(out.Services[0].Status) == "INACTIVE" {
+		if len(out.Services) == 1 && aws.ToString(out.Services[0].Status) == ecsmodel.ServiceInactive {
 			return nil
 		}
 		select {

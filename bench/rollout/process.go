@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // processResult is test 3: real rolling updates on the process runtime.
@@ -259,7 +261,7 @@ func (e *ecsd) waitCompleted(ctx context.Context, since time.Time, taskDef strin
 		at := now.Sub(since)
 		for _, d := range s.Deployments {
 			switch aws.ToString(d.Status) {
-			case "PRIMARY":
+			case ecsmodel.DeploymentPrimary:
 				if aws.ToString(d.TaskDefinition) != taskDef {
 					return r, fmt.Errorf("PRIMARY deployment runs %s, want %s", aws.ToString(d.TaskDefinition), taskDef)
 				}
@@ -280,7 +282,7 @@ func (e *ecsd) waitCompleted(ctx context.Context, since time.Time, taskDef strin
 					}
 					return r, nil
 				}
-			case "ACTIVE":
+			case ecsmodel.DeploymentActive:
 				if d.RunningCount < int32(*procTasks) && r.firstOldDown < 0 {
 					r.firstOldDown = at
 				}
@@ -311,7 +313,7 @@ func (e *ecsd) probe(ctx context.Context, taskDef string) (start, stop time.Dura
 	}
 	arn := aws.ToString(out.Tasks[0].TaskArn)
 	e.addTask(arn)
-	if err := e.waitTask(ctx, arn, "RUNNING"); err != nil {
+	if err := e.waitTask(ctx, arn, ecsmodel.TaskRunning); err != nil {
 		return 0, 0, err
 	}
 	start = time.Since(t0)
@@ -319,7 +321,7 @@ func (e *ecsd) probe(ctx context.Context, taskDef string) (start, stop time.Dura
 	if _, err := e.api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(procCluster), Task: aws.String(arn), Reason: aws.String("bench/rollout probe")}); err != nil {
 		return 0, 0, fmt.Errorf("StopTask: %w", err)
 	}
-	if err := e.waitTask(ctx, arn, "STOPPED"); err != nil {
+	if err := e.waitTask(ctx, arn, ecsmodel.TaskStopped); err != nil {
 		return 0, 0, err
 	}
 	return start, time.Since(t1), nil
@@ -339,12 +341,12 @@ func (e *ecsd) waitTask(ctx context.Context, arn, want string) error {
 		t := out.Tasks[0]
 		st := aws.ToString(t.LastStatus)
 		if st == want {
-			if st == "STOPPED" {
+			if st == ecsmodel.TaskStopped {
 				e.taskStopped(arn)
 			}
 			return nil
 		}
-		if want == "RUNNING" && st == "STOPPED" {
+		if want == ecsmodel.TaskRunning && st == ecsmodel.TaskStopped {
 			e.taskStopped(arn)
 			return fmt.Errorf("task %s stopped before RUNNING: %s", arn, aws.ToString(t.StoppedReason))
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
 )
@@ -119,7 +120,7 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 		return fail("steady state has %d tasks, want %d", len(st.Tasks), n)
 	}
 	for _, t := range st.Tasks {
-		if t.LastStatus != rollout.TaskRunning || !t.SeenHealthy {
+		if t.LastStatus != ecsmodel.TaskRunning || !t.SeenHealthy {
 			return fail("task %s is %s (seen healthy %v), not RUNNING and healthy", t.ARN, t.LastStatus, t.SeenHealthy)
 		}
 	}
@@ -233,7 +234,7 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 		if _, err := tx.Get(store.Services, serviceKey, &rec); err != nil {
 			return err
 		}
-		rec.Service.Status = aws.String(rollout.ServiceInactive)
+		rec.Service.Status = aws.String(ecsmodel.ServiceInactive)
 		return tx.Put(store.Services, serviceKey, rec)
 	})
 	if err != nil {
@@ -300,7 +301,7 @@ func loadState(tx *store.Tx, key string, params rollout.Params) (rollout.State, 
 			ContainerHealthCheck: hc, LoadBalanced: len(svc.LoadBalancers) > 0,
 		})
 	}
-	group := "service:" + aws.ToString(svc.ServiceName)
+	group := ecsmodel.ServiceGroup(aws.ToString(svc.ServiceName))
 	created := aws.ToTime(svc.CreatedAt)
 	tasks, taskKeys := map[string]*store.TaskRecord{}, map[string]string{} // as the sync keeps them for apply
 	err = tx.Scan(store.Tasks, store.Prefix(region, cluster), "", func(key string, raw []byte) error {
@@ -312,7 +313,7 @@ func loadState(tx *store.Tx, key string, params rollout.Params) (rollout.State, 
 		if aws.ToString(t.Group) != group || aws.ToTime(t.CreatedAt).Before(created) {
 			return nil
 		}
-		if aws.ToString(t.LastStatus) == rollout.TaskStopped && rec.Accounted {
+		if aws.ToString(t.LastStatus) == ecsmodel.TaskStopped && rec.Accounted {
 			return nil
 		}
 		arn := aws.ToString(t.TaskArn)
@@ -342,12 +343,12 @@ func benchState(n int) rollout.State {
 	}
 	desired := int32(n / 2)
 	st := rollout.State{
-		Service: rollout.Service{Name: "web", Status: rollout.ServiceActive, DesiredCount: desired,
+		Service: rollout.Service{Name: "web", Status: ecsmodel.ServiceActive, DesiredCount: desired,
 			DeploymentConfiguration: &types.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(50), MaximumPercent: aws.Int32(200)}},
 		Deployments: []rollout.Deployment{
-			{ID: depID(2), Status: rollout.DeploymentPrimary, TaskDefinition: taskDef(2), CreatedAt: benchT0, DesiredCount: desired,
+			{ID: depID(2), Status: ecsmodel.DeploymentPrimary, TaskDefinition: taskDef(2), CreatedAt: benchT0, DesiredCount: desired,
 				RolloutState: types.DeploymentRolloutStateInProgress, ContainerHealthCheck: true},
-			{ID: depID(1), Status: rollout.DeploymentActive, TaskDefinition: taskDef(1), CreatedAt: benchT0.Add(-time.Hour), DesiredCount: desired,
+			{ID: depID(1), Status: ecsmodel.DeploymentActive, TaskDefinition: taskDef(1), CreatedAt: benchT0.Add(-time.Hour), DesiredCount: desired,
 				RolloutState: types.DeploymentRolloutStateCompleted, ContainerHealthCheck: true},
 		},
 		Memory: rollout.Memory{LastCompleted: &rollout.DeploymentRef{ID: depID(1), TaskDefinition: taskDef(1), DesiredCount: desired}},
@@ -356,16 +357,16 @@ func benchState(n int) rollout.State {
 	for i := range st.Tasks {
 		t := &st.Tasks[i]
 		t.ARN = fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task/default/%032x", i)
-		t.DesiredStatus, t.SeenHealthy = rollout.TaskRunning, true
+		t.DesiredStatus, t.SeenHealthy = ecsmodel.TaskRunning, true
 		switch {
 		case i < n/2:
-			t.DeploymentID, t.LastStatus, t.HealthStatus = depID(1), rollout.TaskRunning, types.HealthStatusHealthy
+			t.DeploymentID, t.LastStatus, t.HealthStatus = depID(1), ecsmodel.TaskRunning, types.HealthStatusHealthy
 			t.CreatedAt, t.StartedAt = benchT0.Add(-time.Hour), benchT0.Add(-time.Hour)
 		case i < 3*n/4:
-			t.DeploymentID, t.LastStatus, t.HealthStatus = depID(2), rollout.TaskRunning, types.HealthStatusHealthy
+			t.DeploymentID, t.LastStatus, t.HealthStatus = depID(2), ecsmodel.TaskRunning, types.HealthStatusHealthy
 			t.CreatedAt, t.StartedAt = benchT0, benchT0.Add(10*time.Second)
 		default:
-			t.DeploymentID, t.LastStatus, t.CreatedAt = depID(2), rollout.TaskPending, benchT0
+			t.DeploymentID, t.LastStatus, t.CreatedAt = depID(2), ecsmodel.TaskPending, benchT0
 		}
 	}
 	return st

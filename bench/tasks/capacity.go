@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // capacityResult is the capacity test: many idle demo app tasks on the
@@ -89,7 +91,7 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 		ctx, cancel := context.WithTimeout(context.Background(), *taskTimeout)
 		arns, err := e.runTasks(ctx, k)
 		if err == nil {
-			err = e.waitStatus(ctx, arns, "RUNNING", *poll)
+			err = e.waitStatus(ctx, arns, ecsmodel.TaskRunning, *poll)
 		}
 		cancel()
 		if err != nil {
@@ -135,7 +137,7 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 	}
 	res.DescribeAllMs = ms(time.Since(td))
 	for _, t := range tasks {
-		if aws.ToString(t.LastStatus) == "RUNNING" {
+		if aws.ToString(t.LastStatus) == ecsmodel.TaskRunning {
 			res.Running++
 		}
 		if p := hostPort(t); p != 0 && httpGet(p) {
@@ -213,7 +215,7 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 	tb := time.Now()
 	arns, err := e.runTasks(ctx, 10)
 	if err == nil {
-		err = e.waitStatus(ctx, arns, "RUNNING", *poll)
+		err = e.waitStatus(ctx, arns, ecsmodel.TaskRunning, *poll)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("batch after the drain: %w", err))
@@ -222,7 +224,7 @@ func capacityPhase(bin, tmp string) (res capacityResult) {
 	if err := e.stopTasks(ctx, arns, *stopC); err != nil {
 		return fail(err)
 	}
-	if err := e.waitStatus(ctx, arns, "STOPPED", 20*time.Millisecond); err != nil {
+	if err := e.waitStatus(ctx, arns, ecsmodel.TaskStopped, 20*time.Millisecond); err != nil {
 		return fail(err)
 	}
 	return res

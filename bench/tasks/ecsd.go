@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 const (
@@ -119,7 +121,7 @@ func (e *ecsd) describe(ctx context.Context, arns []string) ([]types.Task, error
 	}
 	e.mu.Lock()
 	for _, t := range all {
-		if aws.ToString(t.LastStatus) == "STOPPED" {
+		if aws.ToString(t.LastStatus) == ecsmodel.TaskStopped {
 			delete(e.open, aws.ToString(t.TaskArn))
 		}
 	}
@@ -171,7 +173,7 @@ func (e *ecsd) waitStatus(ctx context.Context, arns []string, want string, inter
 			switch st := aws.ToString(t.LastStatus); {
 			case st == want:
 				done++
-			case want == "RUNNING" && aws.ToString(t.DesiredStatus) == "STOPPED":
+			case want == ecsmodel.TaskRunning && aws.ToString(t.DesiredStatus) == ecsmodel.TaskStopped:
 				return fmt.Errorf("task %s stopped before RUNNING (%s): %s", aws.ToString(t.TaskArn), st, e.whyStopped(t))
 			}
 		}
@@ -213,7 +215,7 @@ func (e *ecsd) stopOpenTasks(ctx context.Context) {
 		if err := e.stopTasks(ctx, open, *stopC); err != nil {
 			benchkit.AddNote("%s cleanup: %v", e.name, err)
 		}
-		if err := e.waitStatus(ctx, open, "STOPPED", 50*time.Millisecond); err != nil {
+		if err := e.waitStatus(ctx, open, ecsmodel.TaskStopped, 50*time.Millisecond); err != nil {
 			benchkit.AddNote("%s cleanup: %v", e.name, err)
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"os/exec"
 	"strings"
 	"sync"
@@ -11,6 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // latencyResult is the start-latency test of one runtime.
@@ -50,7 +52,7 @@ type sample struct {
 	runningFirst              bool     // a GET failed while RUNNING was already shown
 }
 
-var statusOrder = map[string]int{"PROVISIONING": 0, "PENDING": 1, "ACTIVATING": 2, "RUNNING": 3}
+var statusOrder = map[string]int{ecsmodel.TaskProvisioning: 0, ecsmodel.TaskPending: 1, ecsmodel.TaskActivating: 2, ecsmodel.TaskRunning: 3}
 
 // latencyPhase starts -n tasks one at a time on a fresh ecsd of runtime rt.
 func latencyPhase(rt, bin, tmp string) latencyResult {
@@ -160,10 +162,10 @@ func startOne(ctx context.Context, e *ecsd) (sample, error) {
 		if n := len(s.states); n == 0 || s.states[n-1] != last {
 			s.states = append(s.states, last)
 		}
-		if aws.ToString(t.DesiredStatus) == "STOPPED" {
+		if aws.ToString(t.DesiredStatus) == ecsmodel.TaskStopped {
 			return s, fmt.Errorf("task %s stopped (%s): %s", arns[0], last, e.whyStopped(t))
 		}
-		if last == "RUNNING" && s.running == 0 {
+		if last == ecsmodel.TaskRunning && s.running == 0 {
 			s.running = time.Since(t0)
 		}
 		if port == 0 {
@@ -189,7 +191,7 @@ func startOne(ctx context.Context, e *ecsd) (sample, error) {
 	if _, err := e.api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arns[0])}); err != nil {
 		return s, fmt.Errorf("StopTask: %w", err)
 	}
-	if err := e.waitStatus(ctx, arns, "STOPPED", *poll); err != nil {
+	if err := e.waitStatus(ctx, arns, ecsmodel.TaskStopped, *poll); err != nil {
 		return s, err
 	}
 	s.stop = time.Since(t1)

@@ -10,13 +10,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"math"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 var (
@@ -104,7 +106,7 @@ func printReport(r report) int {
 				l.Runtime, f.Note, fmtMs(f.RunTaskCallMs), fmtMs(f.RunningMs), fmtMs(f.HTTPMs), fmtMs(f.StopMs))
 		}
 		var seen []string
-		for _, st := range []string{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"} {
+		for _, st := range []string{ecsmodel.TaskProvisioning, ecsmodel.TaskPending, ecsmodel.TaskActivating, ecsmodel.TaskRunning} {
 			seen = append(seen, fmt.Sprintf("%s %d", st, l.StatesSeen[st]))
 		}
 		fmt.Printf("%-8s statuses polled (tasks): %s; out of order: %d; HTTP answered before RUNNING seen: %d; RUNNING while GET / still failed: %d\n",

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/awsproto"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // Members of a described task definition that RegisterTaskDefinition does
@@ -139,7 +140,7 @@ func serviceDefinition(svc *types.Service) (*ecs.CreateServiceInput, error) {
 	}
 	// DescribeServices reports these only on the deployments.
 	for _, d := range svc.Deployments {
-		if aws.ToString(d.Status) != "PRIMARY" {
+		if aws.ToString(d.Status) != ecsmodel.DeploymentPrimary {
 			continue
 		}
 		var dep ecs.CreateServiceInput
@@ -165,7 +166,7 @@ func (a *app) describeService(ctx context.Context) (*types.Service, error) {
 		return nil, fmt.Errorf("describing service %s in cluster %s: %w", a.cfg.Service, a.cfg.Cluster, err)
 	}
 	for _, s := range out.Services {
-		if aws.ToString(s.Status) != "INACTIVE" {
+		if aws.ToString(s.Status) != ecsmodel.ServiceInactive {
 			return &s, nil
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/deploywatch"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 type deployFlags struct {
@@ -123,7 +124,7 @@ func (a *app) describe(ctx context.Context) (*types.Service, error) {
 		return nil, fmt.Errorf("describing service %s: %w", a.cfg.Service, err)
 	}
 	for _, s := range out.Services {
-		if aws.ToString(s.Status) != "INACTIVE" {
+		if aws.ToString(s.Status) != ecsmodel.ServiceInactive {
 			return &s, nil
 		}
 	}
@@ -161,7 +162,7 @@ func (a *app) updateService(ctx context.Context, in *ecs.UpdateServiceInput) (id
 
 func primaryID(s types.Service) string {
 	for _, d := range s.Deployments {
-		if aws.ToString(d.Status) == "PRIMARY" {
+		if aws.ToString(d.Status) == ecsmodel.DeploymentPrimary {
 			return aws.ToString(d.Id)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 func init() {
@@ -191,7 +193,7 @@ func (a *app) revisionsInUse(ctx context.Context, family string, svc *types.Serv
 		}
 		for _, t := range out.Tasks {
 			st := firstNonEmpty(aws.ToString(t.LastStatus), aws.ToString(t.DesiredStatus))
-			if st != "STOPPED" {
+			if st != ecsmodel.TaskStopped {
 				inUse[taskDefinitionName(aws.ToString(t.TaskDefinitionArn))] = st + " task"
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/awsproto"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 type runFlags struct {
@@ -154,7 +155,7 @@ func (a *app) runTask(f runFlags) error {
 		return err
 	}
 	for _, t := range tasks {
-		if aws.ToString(t.LastStatus) == "STOPPED" {
+		if aws.ToString(t.LastStatus) == ecsmodel.TaskStopped {
 			for _, l := range stoppedLines(t) {
 				a.out.line("stopped", l.text, l.fields)
 			}
@@ -329,7 +330,7 @@ func (a *app) watchTasks(ctx context.Context, arns []string, untilRunning bool, 
 func tasksDone(tasks []types.Task, untilRunning bool) bool {
 	for _, t := range tasks {
 		st := aws.ToString(t.LastStatus)
-		if st != "STOPPED" && (!untilRunning || st != "RUNNING") {
+		if st != ecsmodel.TaskStopped && (!untilRunning || st != ecsmodel.TaskRunning) {
 			return false
 		}
 	}
@@ -399,7 +400,7 @@ func stoppedLines(t types.Task) []report {
 // container ran.
 func runOutcome(tasks []types.Task, container string) *taskExitError {
 	for _, t := range tasks {
-		if aws.ToString(t.LastStatus) != "STOPPED" {
+		if aws.ToString(t.LastStatus) != ecsmodel.TaskStopped {
 			continue
 		}
 		id := taskID(aws.ToString(t.TaskArn))

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 type tasksFlags struct {
@@ -45,9 +47,9 @@ func init() {
 func (a *app) tasks(f tasksFlags) error {
 	var statuses []types.DesiredStatus
 	switch strings.ToUpper(f.desired) {
-	case "RUNNING":
+	case string(types.DesiredStatusRunning):
 		statuses = []types.DesiredStatus{types.DesiredStatusRunning}
-	case "STOPPED":
+	case string(types.DesiredStatusStopped):
 		statuses = []types.DesiredStatus{types.DesiredStatusStopped}
 	case "ALL":
 		statuses = []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped}
@@ -184,7 +186,7 @@ func (a *app) listTasks(ctx context.Context, filters []func(*ecs.ListTasksInput)
 
 func sortTasks(tasks []types.Task) {
 	slices.SortStableFunc(tasks, func(x, y types.Task) int {
-		xs, ys := aws.ToString(x.DesiredStatus) == "STOPPED", aws.ToString(y.DesiredStatus) == "STOPPED"
+		xs, ys := aws.ToString(x.DesiredStatus) == ecsmodel.TaskStopped, aws.ToString(y.DesiredStatus) == ecsmodel.TaskStopped
 		switch {
 		case xs != ys:
 			if xs {
@@ -232,7 +234,7 @@ func pickTask(tasks []types.Task, ref string, byNumber bool) (types.Task, error)
 func (a *app) stopTasks(ctx context.Context, tasks []types.Task, force bool) error {
 	var ids []string
 	for _, t := range tasks {
-		if aws.ToString(t.DesiredStatus) != "STOPPED" {
+		if aws.ToString(t.DesiredStatus) != ecsmodel.TaskStopped {
 			ids = append(ids, taskID(aws.ToString(t.TaskArn)))
 		}
 	}
@@ -254,7 +256,7 @@ func (a *app) stopTasks(ctx context.Context, tasks []types.Task, force bool) err
 		if err != nil {
 			return fmt.Errorf("stopping task %s: %w", id, err)
 		}
-		a.out.line("task", fmt.Sprintf("task %s stopping", id), map[string]any{"taskId": id, "desiredStatus": "STOPPED"})
+		a.out.line("task", fmt.Sprintf("task %s stopping", id), map[string]any{"taskId": id, "desiredStatus": ecsmodel.TaskStopped})
 	}
 	return nil
 }

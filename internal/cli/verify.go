@@ -14,6 +14,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 	"github.com/distribution/reference"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 func init() {
@@ -113,7 +115,7 @@ func (a *app) verifyCluster(ctx context.Context) check {
 		return check{0, item, verifyNG, fmt.Sprintf("describing it: %v", err)}
 	}
 	for _, c := range out.Clusters {
-		if st := aws.ToString(c.Status); st != "ACTIVE" {
+		if st := aws.ToString(c.Status); st != ecsmodel.ClusterActive {
 			return check{0, item, verifyNG, fmt.Sprintf("it is %s; create it or name an ACTIVE cluster in the config", st)}
 		}
 		return ok(0, item)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // deploymentRow is one deployment of a service as the progress output
@@ -46,9 +48,9 @@ func deploymentRows(svc types.Service, watched string) []deploymentRow {
 	}
 	rank := func(status string) int {
 		switch status {
-		case "PRIMARY":
+		case ecsmodel.DeploymentPrimary:
 			return 0
-		case "ACTIVE":
+		case ecsmodel.DeploymentActive:
 			return 1
 		}
 		return 2
@@ -134,7 +136,7 @@ func renderLive(svc types.Service, rows []deploymentRow, elapsed time.Duration, 
 		}
 		lines = append(lines, fmt.Sprintf("%s %-*s %-*s %s %d/%d running  %d pending  %d failed  %s",
 			mark, statusW, r.Status, tdW, r.TaskDefinition, bar(r.Running, r.Desired), r.Running, r.Desired, r.Pending, r.Failed, state))
-		failedOrTakenOver := r.RolloutState == string(types.DeploymentRolloutStateFailed) || (r.Status == "PRIMARY" && !r.Watched)
+		failedOrTakenOver := r.RolloutState == string(types.DeploymentRolloutStateFailed) || (r.Status == ecsmodel.DeploymentPrimary && !r.Watched)
 		if failedOrTakenOver && r.Reason != "" {
 			lines = append(lines, "    "+r.Reason)
 		}

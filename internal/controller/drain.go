@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -65,7 +66,7 @@ func (d *Drainer) Pass() error {
 			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
 				return err
 			}
-			if aws.ToString(rec.Service.Status) == "DRAINING" {
+			if aws.ToString(rec.Service.Status) == ecsmodel.ServiceDraining {
 				draining = append(draining, key)
 			}
 			return nil
@@ -77,7 +78,7 @@ func (d *Drainer) Pass() error {
 	return d.Store.Update(func(tx *store.Tx) error {
 		for _, key := range draining {
 			var rec store.ServiceRecord
-			if found, err := tx.Get(store.Services, key, &rec); err != nil || !found || aws.ToString(rec.Service.Status) != "DRAINING" {
+			if found, err := tx.Get(store.Services, key, &rec); err != nil || !found || aws.ToString(rec.Service.Status) != ecsmodel.ServiceDraining {
 				if err != nil {
 					return err
 				}
@@ -90,7 +91,7 @@ func (d *Drainer) Pass() error {
 				if err := tx.Decode(store.Tasks, key, raw, &t); err != nil {
 					return err
 				}
-				if aws.ToString(t.Task.Group) == "service:"+aws.ToString(rec.Service.ServiceName) && aws.ToString(t.Task.LastStatus) != "STOPPED" {
+				if aws.ToString(t.Task.Group) == ecsmodel.ServiceGroup(aws.ToString(rec.Service.ServiceName)) && aws.ToString(t.Task.LastStatus) != ecsmodel.TaskStopped {
 					busy = true
 					return store.ErrStop
 				}
@@ -102,7 +103,7 @@ func (d *Drainer) Pass() error {
 			if busy {
 				continue
 			}
-			rec.Service.Status = aws.String("INACTIVE")
+			rec.Service.Status = aws.String(ecsmodel.ServiceInactive)
 			rec.Service.Deployments = []types.Deployment{}
 			if err := tx.Put(store.Services, key, rec); err != nil {
 				return err

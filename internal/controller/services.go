@@ -3,7 +3,6 @@ package controller
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/lb"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
@@ -171,7 +170,7 @@ func (s *Services) Sync(key string) (rollout.Plan, error) {
 	err := s.store.Update(func(tx *store.Tx) error {
 		var rec store.ServiceRecord
 		found, err := tx.Get(store.Services, key, &rec)
-		if err != nil || !found || aws.ToString(rec.Service.Status) == rollout.ServiceInactive {
+		if err != nil || !found || aws.ToString(rec.Service.Status) == ecsmodel.ServiceInactive {
 			return err
 		}
 		region, cluster, _ := splitKey(key)
@@ -272,7 +271,7 @@ func (sv *serviceSync) load() (rollout.State, error) {
 			LoadBalanced:         len(svc.LoadBalancers) > 0,
 		})
 	}
-	group := "service:" + aws.ToString(svc.ServiceName)
+	group := ecsmodel.ServiceGroup(aws.ToString(svc.ServiceName))
 	created := aws.ToTime(svc.CreatedAt)
 	sv.tasks, sv.taskKeys = map[string]*store.TaskRecord{}, map[string]string{}
 	err := sv.tx.Scan(store.Tasks, store.Prefix(sv.region, sv.cluster), "", func(key string, raw []byte) error {
@@ -284,7 +283,7 @@ func (sv *serviceSync) load() (rollout.State, error) {
 		if aws.ToString(t.Group) != group || aws.ToTime(t.CreatedAt).Before(created) {
 			return nil
 		}
-		if aws.ToString(t.LastStatus) == rollout.TaskStopped && rec.Accounted {
+		if aws.ToString(t.LastStatus) == ecsmodel.TaskStopped && rec.Accounted {
 			return nil
 		}
 		arn := aws.ToString(t.TaskArn)
@@ -332,10 +331,10 @@ func (sv *serviceSync) apply(plan rollout.Plan) error {
 	var events []string
 	for _, stop := range plan.Stops {
 		rec, ok := sv.tasks[stop.TaskARN]
-		if !ok || aws.ToString(rec.Task.DesiredStatus) == rollout.TaskStopped {
+		if !ok || aws.ToString(rec.Task.DesiredStatus) == ecsmodel.TaskStopped {
 			continue
 		}
-		rec.Task.DesiredStatus = aws.String(rollout.TaskStopped)
+		rec.Task.DesiredStatus = aws.String(ecsmodel.TaskStopped)
 		rec.Task.StopCode = stop.Code
 		rec.Task.StoppedReason = aws.String(stop.Reason)
 		rec.Task.Version++
@@ -417,7 +416,6 @@ func (sv *serviceSync) startTasks(start rollout.Start) ([]string, error) {
 	if _, err := sv.tx.Get(store.Clusters, store.Key(sv.region, sv.cluster), &cl); err != nil {
 		return nil, err
 	}
-	call := &ecsapi.Call{Region: sv.region, Account: sv.s.accountID, Now: sv.now}
 	var tags []types.Tag
 	switch svc.PropagateTags {
 	case types.PropagateTagsService:
@@ -431,10 +429,9 @@ func (sv *serviceSync) startTasks(start rollout.Start) ([]string, error) {
 	}
 	ids := make([]string, 0, start.Count)
 	for range start.Count {
-		t := call.NewTask(cl, td, svc.LaunchType, "service:"+aws.ToString(svc.ServiceName), start.DeploymentID, nil, tags)
+		t := sv.account().NewTask(ecsmodel.Launch{Cluster: cl, TaskDefinition: td, LaunchType: svc.LaunchType, Group: ecsmodel.ServiceGroup(aws.ToString(svc.ServiceName)), StartedBy: start.DeploymentID, Tags: tags, Now: sv.now})
 		t.EnableExecuteCommand = svc.EnableExecuteCommand
-		arn := aws.ToString(t.TaskArn)
-		id := arn[strings.LastIndexByte(arn, '/')+1:]
+		id := ecsmodel.TaskIDFromARN(aws.ToString(t.TaskArn))
 		if err := sv.tx.Put(store.Tasks, store.Key(sv.region, sv.cluster, id), store.TaskRecord{Task: t, LoadBalancers: svc.LoadBalancers}); err != nil {
 			return nil, err
 		}
@@ -450,20 +447,12 @@ func addEvents(svc *types.Service, now time.Time, messages []string) {
 		if len(svc.Events) > 0 && aws.ToString(svc.Events[0].Message) == m {
 			continue
 		}
-		ev := types.ServiceEvent{Id: aws.String(uuid()), CreatedAt: aws.Time(now), Message: aws.String(m)}
+		ev := types.ServiceEvent{Id: aws.String(ecsmodel.NewUUID()), CreatedAt: aws.Time(now), Message: aws.String(m)}
 		svc.Events = append([]types.ServiceEvent{ev}, svc.Events...)
 	}
 	if len(svc.Events) > maxEvents {
 		svc.Events = svc.Events[:maxEvents]
 	}
-}
-
-func uuid() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // updateServiceDeployment keeps the service-deployment view of the current
@@ -488,7 +477,7 @@ func (sv *serviceSync) updateServiceDeployment(plan rollout.Plan) error {
 		if d.ID == rec.DeploymentID {
 			target = d
 		}
-		if d.Status == rollout.DeploymentPrimary {
+		if d.Status == ecsmodel.DeploymentPrimary {
 			primary = d
 		}
 	}
@@ -510,7 +499,7 @@ func (sv *serviceSync) updateServiceDeployment(plan rollout.Plan) error {
 		sd.Rollback = &types.Rollback{
 			Reason:             aws.String(rollout.BreakerRollbackReason(plan.Rollback.ToDeploymentID)),
 			StartedAt:          aws.Time(sv.now),
-			ServiceRevisionArn: aws.String(sv.revisionARN(plan.Rollback.ToDeploymentID)),
+			ServiceRevisionArn: aws.String(sv.account().ServiceRevisionARN(sv.cluster, aws.ToString(sv.rec.Service.ServiceName), plan.Rollback.ToDeploymentID)),
 		}
 	case sd.Status == types.ServiceDeploymentStatusInProgress && target != nil && target.RolloutState == types.DeploymentRolloutStateFailed:
 		// Tripped without a rollback: the deployment stops where it is.
@@ -537,6 +526,7 @@ func (sv *serviceSync) updateServiceDeployment(plan rollout.Plan) error {
 	return sv.tx.Put(store.ServiceDeployments, key, rec)
 }
 
-func (sv *serviceSync) revisionARN(deploymentID string) string {
-	return fmt.Sprintf("arn:aws:ecs:%s:%s:service-revision/%s/%s/%s", sv.region, sv.s.accountID, sv.cluster, aws.ToString(sv.rec.Service.ServiceName), strings.TrimPrefix(deploymentID, "ecs-svc/"))
+// account names the region and account of the service's resources.
+func (sv *serviceSync) account() ecsmodel.Account {
+	return ecsmodel.Account{Region: sv.region, ID: sv.s.accountID}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
 	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/runtime/fake"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
@@ -221,7 +222,7 @@ func TestCrashingRevisionRollsBack(t *testing.T) {
 	}
 	s := w.service()
 	if !stable(s) || aws.ToString(s.Deployments[0].Id) != good || aws.ToString(s.TaskDefinition) != v1 ||
-		s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || aws.ToString(s.Deployments[0].Status) != "PRIMARY" {
+		s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || aws.ToString(s.Deployments[0].Status) != ecsmodel.DeploymentPrimary {
 		t.Fatalf("after the rollback: %+v", s.Deployments)
 	}
 	inOrder(t, messages(s), "(deployment "+failed+") deployment failed: tasks failed to start.", "rolling back to deployment "+good+".",
@@ -278,7 +279,7 @@ func TestDeleteServiceStopsTasks(t *testing.T) {
 	var deleted ecs.DeleteServiceOutput
 	w.must("DeleteService", &ecs.DeleteServiceInput{Service: aws.String("web"), Force: aws.Bool(true)}, &deleted)
 	w.settle()
-	if s := w.service(); aws.ToString(s.Status) != "INACTIVE" {
+	if s := w.service(); aws.ToString(s.Status) != ecsmodel.ServiceInactive {
 		t.Fatalf("after delete: %s running %d", aws.ToString(s.Status), s.RunningCount)
 	}
 	if w.machine.Tasks() != 0 {

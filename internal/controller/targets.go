@@ -25,9 +25,9 @@ func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
 	}
 	for _, tt := range rec.Targets {
 		h, ok := sv.s.targets.TargetHealth(tt.TargetGroupARN, int(tt.Port))
-		state := rollout.TargetHealth(h.State)
-		if !ok {
-			state = rollout.TargetInitial
+		state := rollout.TargetInitial // registered, not yet checked
+		if ok {
+			state = targetHealth(h.State)
 		}
 		if out.Target != rollout.TargetNone && targetRank[state] <= targetRank[out.Target] {
 			continue
@@ -39,6 +39,25 @@ func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
 		}
 	}
 	return out
+}
+
+// targetHealth maps a load-balancer target state to the rollout's. A state
+// the rollout does not know counts as initial: the task waits, neither
+// healthy nor failed, rather than being replaced or counted as serving.
+func targetHealth(s lb.HealthState) rollout.TargetHealth {
+	switch s {
+	case lb.StateInitial:
+		return rollout.TargetInitial
+	case lb.StateHealthy:
+		return rollout.TargetHealthy
+	case lb.StateUnhealthy:
+		return rollout.TargetUnhealthy
+	case lb.StateUnused:
+		return rollout.TargetUnused
+	case lb.StateDraining:
+		return rollout.TargetDraining
+	}
+	return rollout.TargetInitial
 }
 
 // TargetHealthChanged queues the services that use the target group: a

@@ -24,6 +24,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/ecsd/ecsd/internal/cli"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // Options configure a demo run.
@@ -319,7 +320,7 @@ func (e *demoEnv) primary(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, d := range out.Services[0].Deployments {
-		if aws.ToString(d.Status) == "PRIMARY" {
+		if aws.ToString(d.Status) == ecsmodel.DeploymentPrimary {
 			return aws.ToString(d.TaskDefinition), nil
 		}
 	}

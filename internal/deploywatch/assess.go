@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // Until is what "done" means.
@@ -40,7 +42,7 @@ type Status struct {
 // DescribeServices shows it and, when the endpoint has them, the service
 // deployment that tracks it (nil otherwise).
 func Assess(svc types.Service, deploymentID string, sd *types.ServiceDeployment, until Until) Status {
-	if st := aws.ToString(svc.Status); st != "ACTIVE" {
+	if st := aws.ToString(svc.Status); st != ecsmodel.ServiceActive {
 		return Status{Failed, fmt.Sprintf("the service is %s", st)}
 	}
 	if sd != nil {
@@ -63,7 +65,7 @@ func Assess(svc types.Service, deploymentID string, sd *types.ServiceDeployment,
 		if aws.ToString(d.Id) == deploymentID {
 			target = d
 		}
-		if aws.ToString(d.Status) == "PRIMARY" {
+		if aws.ToString(d.Status) == ecsmodel.DeploymentPrimary {
 			primary = aws.ToString(d.Id)
 		}
 	}
@@ -76,7 +78,7 @@ func Assess(svc types.Service, deploymentID string, sd *types.ServiceDeployment,
 	if target.RolloutState == types.DeploymentRolloutStateFailed {
 		return Status{Failed, orUnknown(aws.ToString(target.RolloutStateReason))}
 	}
-	if aws.ToString(target.Status) != "PRIMARY" {
+	if aws.ToString(target.Status) != ecsmodel.DeploymentPrimary {
 		return Status{Failed, fmt.Sprintf("deployment %s was replaced by %s", deploymentID, orUnknown(primary))}
 	}
 	completed := target.RolloutState == types.DeploymentRolloutStateCompleted

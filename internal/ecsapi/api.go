@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ecsd/ecsd/internal/awsproto"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -43,9 +44,8 @@ type API struct {
 
 // Call is one request's context.
 type Call struct {
-	Region  string
-	Account string
-	Now     time.Time
+	ecsmodel.Account // the request's region and the account that owns its resources
+	Now              time.Time
 }
 
 type handler func(c *Call, body []byte) ([]byte, error)
@@ -114,7 +114,7 @@ func (a *API) Handle(ctx context.Context, region, name string, body []byte) ([]b
 		}
 		a.regions.Store(region, true)
 	}
-	c := &Call{Region: region, Account: a.cfg.AccountID, Now: a.cfg.Now().UTC().Truncate(time.Millisecond)}
+	c := &Call{Account: ecsmodel.Account{Region: region, ID: a.cfg.AccountID}, Now: a.cfg.Now().UTC().Truncate(time.Millisecond)}
 	return h(c, body)
 }
 

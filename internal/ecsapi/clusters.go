@@ -2,18 +2,20 @@ package ecsapi
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
 // EnsureDefaultCluster creates the "default" cluster of region if it has
 // never existed, as ECS accounts have one from the start.
 func (a *API) EnsureDefaultCluster(region string) error {
-	c := &Call{Region: region, Account: a.cfg.AccountID, Now: a.cfg.Now().UTC()}
+	c := &Call{Account: ecsmodel.Account{Region: region, ID: a.cfg.AccountID}, Now: a.cfg.Now().UTC()}
 	return a.cfg.Store.Update(func(tx *store.Tx) error {
 		var cl types.Cluster
 		if found, err := tx.Get(store.Clusters, store.Key(region, "default"), &cl); found || err != nil {
@@ -28,9 +30,9 @@ func (c *Call) newCluster(name string, tags []types.Tag, settings []types.Cluste
 		settings = []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("disabled")}}
 	}
 	return types.Cluster{
-		ClusterArn:                      aws.String(c.clusterARN(name)),
+		ClusterArn:                      aws.String(c.ClusterARN(name)),
 		ClusterName:                     aws.String(name),
-		Status:                          aws.String("ACTIVE"),
+		Status:                          aws.String(ecsmodel.ClusterActive),
 		Tags:                            emptyIfNil(tags),
 		Settings:                        settings,
 		Configuration:                   conf,
@@ -61,7 +63,7 @@ func (c *Call) getCluster(tx *store.Tx, ref *string) (types.Cluster, error) {
 // activeCluster is getCluster for calls that need an ACTIVE cluster.
 func (c *Call) activeCluster(tx *store.Tx, ref *string) (types.Cluster, error) {
 	cl, err := c.getCluster(tx, ref)
-	if err == nil && aws.ToString(cl.Status) != "ACTIVE" {
+	if err == nil && aws.ToString(cl.Status) != ecsmodel.ClusterActive {
 		return cl, errClusterNotFound()
 	}
 	return cl, err
@@ -108,7 +110,7 @@ func (a *API) createCluster(c *Call, in *ecs.CreateClusterInput) (*ecs.CreateClu
 		if err != nil {
 			return err
 		}
-		if found && aws.ToString(out.Status) == "ACTIVE" {
+		if found && aws.ToString(out.Status) == ecsmodel.ClusterActive {
 			return nil // CreateCluster of an existing cluster returns it, as ECS does
 		}
 		out = c.newCluster(name, in.Tags, in.Settings, in.Configuration)
@@ -130,7 +132,7 @@ func (c *Call) present(tx *store.Tx, cl types.Cluster, include []types.ClusterFi
 		if err := tx.Decode(store.Services, key, raw, &s); err != nil {
 			return err
 		}
-		if aws.ToString(s.Service.Status) == "ACTIVE" {
+		if aws.ToString(s.Service.Status) == ecsmodel.ServiceActive {
 			cl.ActiveServicesCount++
 		}
 		return nil
@@ -144,9 +146,9 @@ func (c *Call) present(tx *store.Tx, cl types.Cluster, include []types.ClusterFi
 			return err
 		}
 		switch aws.ToString(t.Task.LastStatus) {
-		case "RUNNING":
+		case ecsmodel.TaskRunning:
 			cl.RunningTasksCount++
-		case "PROVISIONING", "PENDING", "ACTIVATING":
+		case ecsmodel.TaskProvisioning, ecsmodel.TaskPending, ecsmodel.TaskActivating:
 			cl.PendingTasksCount++
 		}
 		return nil
@@ -193,7 +195,7 @@ func (a *API) describeClusters(c *Call, in *ecs.DescribeClustersInput) (*ecs.Des
 			if err != nil {
 				arn := ref
 				if name, ok := c.clusterName(ref); ok && validName(name) {
-					arn = c.clusterARN(name)
+					arn = c.ClusterARN(name)
 				}
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
 				continue
@@ -220,7 +222,7 @@ func (a *API) listClusters(c *Call, in *ecs.ListClustersInput) (*ecs.ListCluster
 			if err := tx.Decode(store.Clusters, key, raw, &cl); err != nil {
 				return err
 			}
-			if aws.ToString(cl.Status) == "ACTIVE" {
+			if aws.ToString(cl.Status) == ecsmodel.ClusterActive {
 				arns = append(arns, aws.ToString(cl.ClusterArn))
 			}
 			return nil
@@ -295,7 +297,7 @@ func (a *API) deleteCluster(c *Call, in *ecs.DeleteClusterInput) (*ecs.DeleteClu
 		if cl.RunningTasksCount+cl.PendingTasksCount > 0 {
 			return awsErr(clusterContainsTasks, "The Cluster cannot be deleted while Tasks are active.")
 		}
-		cl.Status = aws.String("INACTIVE")
+		cl.Status = aws.String(ecsmodel.ClusterInactive)
 		out = cl
 		return tx.Put(store.Clusters, store.Key(c.Region, aws.ToString(cl.ClusterName)), cl)
 	})
@@ -309,11 +311,28 @@ func (c *Call) hasDrainingServices(tx *store.Tx, cluster string) bool {
 	draining := false
 	tx.Scan(store.Services, store.Prefix(c.Region, cluster), "", func(key string, raw []byte) error {
 		var s store.ServiceRecord
-		if tx.Decode(store.Services, key, raw, &s) == nil && aws.ToString(s.Service.Status) == "DRAINING" {
+		if tx.Decode(store.Services, key, raw, &s) == nil && aws.ToString(s.Service.Status) == ecsmodel.ServiceDraining {
 			draining = true
 			return store.ErrStop
 		}
 		return nil
 	})
 	return draining
+}
+
+// clusterName resolves a cluster reference (name or ARN; empty means
+// "default") to a name. ok is false for an ARN of another region or account,
+// or of another resource type.
+func (c *Call) clusterName(ref string) (string, bool) {
+	if ref == "" {
+		return "default", true
+	}
+	if strings.HasPrefix(ref, "arn:") {
+		a, ok := ecsmodel.ParseARN(ref)
+		if !ok || a.Type != "cluster" || len(a.Path) != 1 || !c.Owns(a) {
+			return "", false
+		}
+		return a.Path[0], true
+	}
+	return ref, true
 }

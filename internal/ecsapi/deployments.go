@@ -8,13 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
 // serviceDeploymentKey maps a service deployment ARN to its store key.
 func (c *Call) serviceDeploymentKey(arn string) (string, bool) {
-	a, ok := parseARN(arn)
-	if !ok || a.Type != "service-deployment" || len(a.Path) != 3 || !c.mine(a) {
+	a, ok := ecsmodel.ParseARN(arn)
+	if !ok || a.Type != "service-deployment" || len(a.Path) != 3 || !c.Owns(a) {
 		return "", false
 	}
 	return store.Key(c.Region, a.Path[0], a.Path[1], a.Path[2]), true

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
 )
@@ -63,8 +64,8 @@ func normalizeDeploymentConfiguration(dc *types.DeploymentConfiguration) (*types
 // serviceRef resolves a service name or ARN within a cluster.
 func (c *Call) serviceName(cluster, ref string) (string, bool) {
 	if strings.HasPrefix(ref, "arn:") {
-		a, ok := parseARN(ref)
-		if !ok || a.Type != "service" || !c.mine(a) {
+		a, ok := ecsmodel.ParseARN(ref)
+		if !ok || a.Type != "service" || !c.Owns(a) {
 			return "", false
 		}
 		switch len(a.Path) {
@@ -97,7 +98,7 @@ func (c *Call) activeService(tx *store.Tx, cluster, ref string) (store.ServiceRe
 		return rec, err
 	case !found:
 		return rec, errServiceNotFound()
-	case aws.ToString(rec.Service.Status) != "ACTIVE":
+	case aws.ToString(rec.Service.Status) != ecsmodel.ServiceActive:
 		return rec, errServiceNotActive()
 	}
 	return rec, nil
@@ -199,18 +200,18 @@ func rejectUnsupportedServiceMembers(regs []types.ServiceRegistry, sc *types.Ser
 // turning the previous PRIMARY into an ACTIVE one, and records the matching
 // service deployment.
 func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error {
-	id := newDeploymentID()
+	id := ecsmodel.NewDeploymentID()
 	cluster := clusterOfARN(aws.ToString(s.ClusterArn))
 	name := aws.ToString(s.ServiceName)
 	var sources []types.ServiceRevisionSummary
 	for i := range s.Deployments {
 		d := &s.Deployments[i]
-		if aws.ToString(d.Status) == "PRIMARY" {
-			d.Status = aws.String("ACTIVE")
+		if aws.ToString(d.Status) == ecsmodel.DeploymentPrimary {
+			d.Status = aws.String(ecsmodel.DeploymentActive)
 			d.UpdatedAt = aws.Time(c.Now)
 		}
 		sources = append(sources, types.ServiceRevisionSummary{
-			Arn:                aws.String(c.serviceRevisionARN(cluster, name, strings.TrimPrefix(aws.ToString(d.Id), "ecs-svc/"))),
+			Arn:                aws.String(c.ServiceRevisionARN(cluster, name, aws.ToString(d.Id))),
 			RequestedTaskCount: d.DesiredCount,
 			RunningTaskCount:   d.RunningCount,
 			PendingTaskCount:   d.PendingCount,
@@ -218,7 +219,7 @@ func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error 
 	}
 	dep := types.Deployment{
 		Id:                   aws.String(id),
-		Status:               aws.String("PRIMARY"),
+		Status:               aws.String(ecsmodel.DeploymentPrimary),
 		TaskDefinition:       aws.String(td),
 		DesiredCount:         s.DesiredCount,
 		CreatedAt:            aws.Time(c.Now),
@@ -246,9 +247,9 @@ func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error 
 			Threshold: rollout.BreakerThreshold(cb, s.DesiredCount),
 		}
 	}
-	sdID := newShortID()
+	sdID := ecsmodel.NewShortID()
 	sd := types.ServiceDeployment{
-		ServiceDeploymentArn:     aws.String(c.serviceDeploymentARN(cluster, name, sdID)),
+		ServiceDeploymentArn:     aws.String(c.ServiceDeploymentARN(cluster, name, sdID)),
 		ServiceArn:               s.ServiceArn,
 		ClusterArn:               s.ClusterArn,
 		CreatedAt:                aws.Time(c.Now),
@@ -259,7 +260,7 @@ func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error 
 		DeploymentCircuitBreaker: &monitor,
 		SourceServiceRevisions:   emptyIfNil(sources),
 		TargetServiceRevision: &types.ServiceRevisionSummary{
-			Arn:                aws.String(c.serviceRevisionARN(cluster, name, strings.TrimPrefix(id, "ecs-svc/"))),
+			Arn:                aws.String(c.ServiceRevisionARN(cluster, name, id)),
 			RequestedTaskCount: s.DesiredCount,
 		},
 	}
@@ -294,7 +295,7 @@ func (c *Call) supersede(tx *store.Tx, arn string) error {
 }
 
 func clusterOfARN(arn string) string {
-	if a, ok := parseARN(arn); ok && len(a.Path) > 0 {
+	if a, ok := ecsmodel.ParseARN(arn); ok && len(a.Path) > 0 {
 		return a.Path[0]
 	}
 	return ""
@@ -355,7 +356,7 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 		if err != nil {
 			return err
 		}
-		if found && aws.ToString(old.Service.Status) != "INACTIVE" {
+		if found && aws.ToString(old.Service.Status) != ecsmodel.ServiceInactive {
 			return invalidParam("Creation of service was not idempotent.")
 		}
 		td, err := c.resolveTaskDefinition(tx, aws.ToString(in.TaskDefinition))
@@ -374,9 +375,9 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 		}
 		svc = types.Service{}
 		copyMembers(&svc, in)
-		svc.ServiceArn = aws.String(c.serviceARN(cluster, name))
+		svc.ServiceArn = aws.String(c.ServiceARN(cluster, name))
 		svc.ClusterArn = cl.ClusterArn
-		svc.Status = aws.String("ACTIVE")
+		svc.Status = aws.String(ecsmodel.ServiceActive)
 		svc.DesiredCount = *in.DesiredCount
 		svc.LaunchType = lt
 		if lt == types.LaunchTypeFargate && svc.PlatformVersion == nil {
@@ -386,7 +387,7 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 		svc.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
 		svc.DeploymentConfiguration = dc
 		svc.CreatedAt = aws.Time(c.Now)
-		svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account + ":root")
+		svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
 		svc.HealthCheckGracePeriodSeconds = aws.Int32(aws.ToInt32(in.HealthCheckGracePeriodSeconds))
 		if svc.PropagateTags == "" {
 			svc.PropagateTags = types.PropagateTagsNone
@@ -559,7 +560,7 @@ func (a *API) describeServices(c *Call, in *ecs.DescribeServicesInput) (*ecs.Des
 			if !found {
 				arn := ref
 				if !strings.HasPrefix(ref, "arn:") {
-					arn = c.serviceARN(cluster, ref)
+					arn = c.ServiceARN(cluster, ref)
 				}
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
 				continue
@@ -596,7 +597,7 @@ func (a *API) listServices(c *Call, in *ecs.ListServicesInput) (*ecs.ListService
 			}
 			s := rec.Service
 			switch {
-			case aws.ToString(s.Status) == "INACTIVE",
+			case aws.ToString(s.Status) == ecsmodel.ServiceInactive,
 				in.LaunchType != "" && s.LaunchType != in.LaunchType,
 				in.SchedulingStrategy != "" && s.SchedulingStrategy != in.SchedulingStrategy:
 				return nil
@@ -635,7 +636,7 @@ func (a *API) deleteService(c *Call, in *ecs.DeleteServiceInput) (*ecs.DeleteSer
 		}
 		svc = rec.Service
 		svc.DesiredCount = 0
-		svc.Status = aws.String("DRAINING")
+		svc.Status = aws.String(ecsmodel.ServiceDraining)
 		for i := range svc.Deployments {
 			svc.Deployments[i].DesiredCount = 0
 			svc.Deployments[i].UpdatedAt = aws.Time(c.Now)

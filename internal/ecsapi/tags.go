@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -18,8 +19,8 @@ type taggable struct {
 
 // resolveTaggable loads the resource an ARN names.
 func (c *Call) resolveTaggable(tx *store.Tx, arn string) (taggable, error) {
-	a, ok := parseARN(arn)
-	if !ok || !c.mine(a) {
+	a, ok := ecsmodel.ParseARN(arn)
+	if !ok || !c.Owns(a) {
 		return taggable{}, invalidParam("The ARN %q is not an Amazon ECS resource ARN of this region and account.", arn)
 	}
 	var t taggable

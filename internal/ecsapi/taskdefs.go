@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -141,11 +142,11 @@ func (a *API) registerTaskDefinition(c *Call, in *ecs.RegisterTaskDefinitionInpu
 		fam.LastRevision++
 		td := types.TaskDefinition{}
 		copyMembers(&td, in)
-		td.TaskDefinitionArn = aws.String(c.taskDefinitionARN(family, fam.LastRevision))
+		td.TaskDefinitionArn = aws.String(c.TaskDefinitionARN(family, fam.LastRevision))
 		td.Revision = fam.LastRevision
 		td.Status = types.TaskDefinitionStatusActive
 		td.RegisteredAt = aws.Time(c.Now)
-		td.RegisteredBy = aws.String("arn:aws:iam::" + c.Account + ":root")
+		td.RegisteredBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
 		td.Compatibilities = compatibilities(td)
 		td.Volumes = emptyIfNil(td.Volumes)
 		td.PlacementConstraints = emptyIfNil(td.PlacementConstraints)
@@ -166,8 +167,8 @@ func (a *API) registerTaskDefinition(c *Call, in *ecs.RegisterTaskDefinitionInpu
 // 0 when the reference names only a family.
 func (c *Call) taskDefinitionRef(ref string) (family string, revision int32, ok bool) {
 	if strings.HasPrefix(ref, "arn:") {
-		a, ok := parseARN(ref)
-		if !ok || a.Type != "task-definition" || len(a.Path) != 1 || !c.mine(a) {
+		a, ok := ecsmodel.ParseARN(ref)
+		if !ok || a.Type != "task-definition" || len(a.Path) != 1 || !c.Owns(a) {
 			return "", 0, false
 		}
 		ref = a.Path[0]

@@ -3,76 +3,17 @@ package ecsapi
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
 var startedByPattern = regexp.MustCompile(`^[a-zA-Z0-9_/-]{1,128}$`)
-
-// NewTask builds the record of a task about to be launched from td, as ECS
-// shows it before it is placed: PROVISIONING, desired RUNNING, one PENDING
-// container per container definition.
-func (c *Call) NewTask(cluster types.Cluster, td types.TaskDefinition, launchType types.LaunchType, group, startedBy string, overrides *types.TaskOverride, tags []types.Tag) types.Task {
-	id := newTaskID()
-	clusterName := aws.ToString(cluster.ClusterName)
-	arn := c.taskARN(clusterName, id)
-	t := types.Task{
-		TaskArn:           aws.String(arn),
-		ClusterArn:        cluster.ClusterArn,
-		TaskDefinitionArn: td.TaskDefinitionArn,
-		LastStatus:        aws.String("PROVISIONING"),
-		DesiredStatus:     aws.String("RUNNING"),
-		CreatedAt:         aws.Time(c.Now),
-		Version:           1,
-		LaunchType:        launchType,
-		Cpu:               td.Cpu,
-		Memory:            td.Memory,
-		Group:             aws.String(group),
-		HealthStatus:      types.HealthStatusUnknown,
-		Attachments:       []types.Attachment{},
-		Tags:              emptyIfNil(tags),
-		Overrides:         &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{}, InferenceAcceleratorOverrides: []types.InferenceAcceleratorOverride{}},
-	}
-	if startedBy != "" {
-		t.StartedBy = aws.String(startedBy)
-	}
-	if overrides != nil {
-		o := *overrides
-		o.ContainerOverrides = emptyIfNil(o.ContainerOverrides)
-		o.InferenceAcceleratorOverrides = emptyIfNil(o.InferenceAcceleratorOverrides)
-		t.Overrides = &o
-	}
-	if launchType == types.LaunchTypeFargate {
-		t.PlatformVersion = aws.String("1.4.0")
-		t.PlatformFamily = aws.String("Linux")
-	}
-	for _, cd := range td.ContainerDefinitions {
-		ct := types.Container{
-			ContainerArn:      aws.String(c.arn("container/" + clusterName + "/" + id + "/" + newUUID())),
-			TaskArn:           aws.String(arn),
-			Name:              cd.Name,
-			Image:             cd.Image,
-			LastStatus:        aws.String("PENDING"),
-			NetworkInterfaces: []types.NetworkInterface{},
-			HealthStatus:      types.HealthStatusUnknown,
-			Cpu:               aws.String(strconv.Itoa(int(cd.Cpu))),
-		}
-		if cd.Memory != nil {
-			ct.Memory = aws.String(strconv.Itoa(int(*cd.Memory)))
-		}
-		if cd.MemoryReservation != nil {
-			ct.MemoryReservation = aws.String(strconv.Itoa(int(*cd.MemoryReservation)))
-		}
-		t.Containers = append(t.Containers, ct)
-	}
-	return t
-}
 
 func (a *API) runTask(c *Call, in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 	if aws.ToString(in.TaskDefinition) == "" {
@@ -134,12 +75,12 @@ func (a *API) runTask(c *Call, in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error)
 		}
 		group := aws.ToString(in.Group)
 		if group == "" {
-			group = "family:" + aws.ToString(td.Family)
+			group = ecsmodel.FamilyGroup(aws.ToString(td.Family))
 		}
 		for range count {
-			t := c.NewTask(cl, td, lt, group, aws.ToString(in.StartedBy), in.Overrides, tags)
+			t := c.NewTask(ecsmodel.Launch{Cluster: cl, TaskDefinition: td, LaunchType: lt, Group: group, StartedBy: aws.ToString(in.StartedBy), Overrides: in.Overrides, Tags: tags, Now: c.Now})
 			t.EnableExecuteCommand = in.EnableExecuteCommand
-			if err := tx.Put(store.Tasks, store.Key(c.Region, aws.ToString(cl.ClusterName), taskID(aws.ToString(t.TaskArn))), store.TaskRecord{Task: t}); err != nil {
+			if err := tx.Put(store.Tasks, store.Key(c.Region, aws.ToString(cl.ClusterName), ecsmodel.TaskIDFromARN(aws.ToString(t.TaskArn))), store.TaskRecord{Task: t}); err != nil {
 				return err
 			}
 			out.Tasks = append(out.Tasks, t)
@@ -152,16 +93,11 @@ func (a *API) runTask(c *Call, in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error)
 	return out, nil
 }
 
-// taskID is the last element of a task ARN (or the ID itself).
-func taskID(ref string) string {
-	return ref[strings.LastIndex(ref, "/")+1:]
-}
-
 // taskRef resolves a task ID or ARN within a cluster.
 func (c *Call) taskKey(cluster, ref string) (string, bool) {
 	if strings.HasPrefix(ref, "arn:") {
-		a, ok := parseARN(ref)
-		if !ok || a.Type != "task" || !c.mine(a) {
+		a, ok := ecsmodel.ParseARN(ref)
+		if !ok || a.Type != "task" || !c.Owns(a) {
 			return "", false
 		}
 		if len(a.Path) == 2 && a.Path[0] != cluster {
@@ -200,14 +136,14 @@ func (a *API) stopTask(c *Call, in *ecs.StopTaskInput) (*ecs.StopTaskOutput, err
 			return invalidParam("The referenced task was not found.")
 		}
 		t = rec.Task
-		if aws.ToString(t.DesiredStatus) == "STOPPED" {
+		if aws.ToString(t.DesiredStatus) == ecsmodel.TaskStopped {
 			return nil
 		}
 		reason := aws.ToString(in.Reason)
 		if reason == "" {
 			reason = "Task stopped by user"
 		}
-		t.DesiredStatus = aws.String("STOPPED")
+		t.DesiredStatus = aws.String(ecsmodel.TaskStopped)
 		t.StopCode = types.TaskStopCodeUserInitiated
 		t.StoppedReason = aws.String(reason)
 		t.Version++
@@ -246,7 +182,7 @@ func (a *API) describeTasks(c *Call, in *ecs.DescribeTasksInput) (*ecs.DescribeT
 			if !found {
 				arn := ref
 				if !strings.HasPrefix(ref, "arn:") {
-					arn = c.taskARN(cluster, ref)
+					arn = c.TaskARN(cluster, ref)
 				}
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
 				continue
@@ -271,7 +207,7 @@ func (a *API) listTasks(c *Call, in *ecs.ListTasksInput) (*ecs.ListTasksOutput, 
 	}
 	desired := string(in.DesiredStatus)
 	if desired == "" {
-		desired = "RUNNING"
+		desired = string(types.DesiredStatusRunning)
 	}
 	if !slices.Contains(types.DesiredStatus("").Values(), types.DesiredStatus(desired)) {
 		return nil, invalidParam("desiredStatus must be RUNNING, PENDING or STOPPED.")
@@ -299,7 +235,7 @@ func (a *API) listTasks(c *Call, in *ecs.ListTasksInput) (*ecs.ListTasksOutput, 
 			case aws.ToString(t.DesiredStatus) != desired,
 				in.LaunchType != "" && t.LaunchType != in.LaunchType,
 				aws.ToString(in.StartedBy) != "" && aws.ToString(t.StartedBy) != aws.ToString(in.StartedBy),
-				aws.ToString(in.ServiceName) != "" && aws.ToString(t.Group) != "service:"+serviceNameOf(aws.ToString(in.ServiceName)),
+				aws.ToString(in.ServiceName) != "" && aws.ToString(t.Group) != ecsmodel.ServiceGroup(serviceNameOf(aws.ToString(in.ServiceName))),
 				aws.ToString(in.Family) != "" && familyOf(aws.ToString(t.TaskDefinitionArn)) != aws.ToString(in.Family):
 				return nil
 			}

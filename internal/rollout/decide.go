@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // Bounds returns a rolling update's bounds for desired tasks: at least
@@ -128,7 +130,7 @@ func Decide(s State, now time.Time) Plan {
 }
 
 func (d *decider) draining() bool {
-	return d.s.Service.Status == ServiceDraining || d.s.Service.Status == ServiceInactive
+	return d.s.Service.Status == ecsmodel.ServiceDraining || d.s.Service.Status == ecsmodel.ServiceInactive
 }
 
 func (d *decider) desired() int32 {
@@ -169,7 +171,7 @@ func (d *decider) buildGroups() {
 		if newest == nil || dep.CreatedAt.After(newest.dep.CreatedAt) {
 			newest = g
 		}
-		if dep.Status == DeploymentPrimary && (newestPrimary == nil || dep.CreatedAt.After(newestPrimary.dep.CreatedAt)) {
+		if dep.Status == ecsmodel.DeploymentPrimary && (newestPrimary == nil || dep.CreatedAt.After(newestPrimary.dep.CreatedAt)) {
 			newestPrimary = g
 		}
 	}
@@ -226,9 +228,9 @@ func (d *decider) classify() (newlyStopped []int, successSinceBackoff bool) {
 		if c != classStopped {
 			g.remaining++
 			switch t.LastStatus {
-			case TaskRunning:
+			case ecsmodel.TaskRunning:
 				g.running++
-			case TaskProvisioning, TaskPending, TaskActivating, "":
+			case ecsmodel.TaskProvisioning, ecsmodel.TaskPending, ecsmodel.TaskActivating, "":
 				g.preRunning++
 			}
 		}
@@ -252,14 +254,14 @@ func (d *decider) classify() (newlyStopped []int, successSinceBackoff bool) {
 
 func (d *decider) classOf(t *Task, hc, lb bool) class {
 	switch {
-	case t.LastStatus == TaskStopped:
+	case t.LastStatus == ecsmodel.TaskStopped:
 		return classStopped
-	case t.DesiredStatus == TaskStopped:
+	case t.DesiredStatus == ecsmodel.TaskStopped:
 		return classStopping
 	}
 	switch t.LastStatus {
-	case TaskRunning:
-	case TaskDeactivating, TaskStopping, TaskDeprovisioning:
+	case ecsmodel.TaskRunning:
+	case ecsmodel.TaskDeactivating, ecsmodel.TaskStopping, ecsmodel.TaskDeprovisioning:
 		return classStopping
 	default:
 		return classPending
@@ -656,7 +658,7 @@ func (d *decider) records() {
 		dep := g.dep
 		dep.RunningCount, dep.PendingCount = g.running, g.preRunning
 		if g == p {
-			dep.Status = DeploymentPrimary
+			dep.Status = ecsmodel.DeploymentPrimary
 			dep.DesiredCount = n
 			dep.PendingCount += d.plan.Start.Count
 		} else {
@@ -664,7 +666,7 @@ func (d *decider) records() {
 				d.plan.Removed = append(d.plan.Removed, g.dep.ID)
 				continue
 			}
-			dep.Status = DeploymentActive
+			dep.Status = ecsmodel.DeploymentActive
 			dep.DesiredCount = g.live() - g.stops
 			if p != nil && p.dep.RolloutState == types.DeploymentRolloutStateFailed && !d.draining() {
 				dep.DesiredCount = max(g.dep.DesiredCount, 0) // held: see step
@@ -676,8 +678,8 @@ func (d *decider) records() {
 	}
 	d.plan.PendingCount += d.plan.Start.Count
 	slices.SortStableFunc(out, func(a, b Deployment) int {
-		if (a.Status == DeploymentPrimary) != (b.Status == DeploymentPrimary) {
-			if a.Status == DeploymentPrimary {
+		if (a.Status == ecsmodel.DeploymentPrimary) != (b.Status == ecsmodel.DeploymentPrimary) {
+			if a.Status == ecsmodel.DeploymentPrimary {
 				return -1
 			}
 			return 1

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 func TestBounds(t *testing.T) {
@@ -161,7 +163,7 @@ func TestBoundsHold(t *testing.T) {
 				}
 				healthy := int32(0)
 				for _, tk := range s.st.Tasks {
-					if tk.LastStatus == TaskRunning && tk.DesiredStatus == TaskRunning && !s.now.Before(tk.StartedAt.Add(40*time.Second)) {
+					if tk.LastStatus == ecsmodel.TaskRunning && tk.DesiredStatus == ecsmodel.TaskRunning && !s.now.Before(tk.StartedAt.Add(40*time.Second)) {
 						healthy++
 					}
 				}
@@ -209,8 +211,8 @@ func TestDeadlock100100(t *testing.T) {
 // for them rather than declaring a deadlock.
 func TestNoDeadlockWhileWaiting(t *testing.T) {
 	s := newSim(t, 2, 0, config(100, 100))
-	s.addTask(depID(1), TaskRunning, t0.Add(-10*time.Second))
-	s.addTask(depID(1), TaskRunning, t0.Add(-10*time.Second))
+	s.addTask(depID(1), ecsmodel.TaskRunning, t0.Add(-10*time.Second))
+	s.addTask(depID(1), ecsmodel.TaskRunning, t0.Add(-10*time.Second))
 	s.deploy(2, 2, behaveOK)
 	// Not yet healthy old tasks may be stopped freely.
 	if p := s.decide(); len(p.Stops) != 2 || p.Deadlocked {
@@ -314,8 +316,8 @@ func TestNewDeploymentMidRollout(t *testing.T) {
 			t.Errorf("stop %+v", st)
 		}
 	}
-	if len(p.Deployments) != 3 || p.Deployments[0].ID != depID(3) || p.Deployments[0].Status != DeploymentPrimary ||
-		p.Deployments[1].ID != depID(2) || p.Deployments[1].Status != DeploymentActive || p.Deployments[1].DesiredCount != 0 ||
+	if len(p.Deployments) != 3 || p.Deployments[0].ID != depID(3) || p.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
+		p.Deployments[1].ID != depID(2) || p.Deployments[1].Status != ecsmodel.DeploymentActive || p.Deployments[1].DesiredCount != 0 ||
 		p.Deployments[2].ID != depID(1) || p.Deployments[2].DesiredCount != 9 {
 		t.Fatalf("deployments %+v", p.Deployments)
 	}
@@ -363,7 +365,7 @@ func TestDraining(t *testing.T) {
 	s.st.Service.DeploymentConfiguration = config(50, 100)
 	s.decide() // stop 2 old
 	s.decide() // start 2 new
-	s.st.Service.Status = ServiceDraining
+	s.st.Service.Status = ecsmodel.ServiceDraining
 	p := s.decide()
 	if len(p.Stops) != 4 || p.DesiredCount != 0 || p.Start.Count != 0 {
 		t.Fatalf("draining: want everything stopped, got %+v", p)
@@ -429,7 +431,7 @@ func TestUnhealthyReplacement(t *testing.T) {
 	t.Run("grace period", func(t *testing.T) {
 		s := newSim(t, 1, 0, nil).withChecks(true, false)
 		s.st.Service.HealthCheckGracePeriod = time.Minute
-		tk := s.addTask(depID(1), TaskRunning, t0.Add(-20*time.Second))
+		tk := s.addTask(depID(1), ecsmodel.TaskRunning, t0.Add(-20*time.Second))
 		tk.HealthStatus = types.HealthStatusUnhealthy
 		p := s.decide()
 		if !p.Empty() || p.RequeueAfter != 40*time.Second {
@@ -470,7 +472,7 @@ func runBreaker(t *testing.T, b behaviour, cfg *types.DeploymentConfiguration, h
 func TestCircuitBreaker(t *testing.T) {
 	t.Run("stage 1 crash on start, rollback", func(t *testing.T) {
 		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), true), false)
-		if len(s.st.Deployments) != 1 || s.st.Deployments[0].ID != depID(1) || s.st.Deployments[0].Status != DeploymentPrimary ||
+		if len(s.st.Deployments) != 1 || s.st.Deployments[0].ID != depID(1) || s.st.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
 			s.st.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted {
 			t.Fatalf("want deployment 1 back and completed: %+v", s.st.Deployments)
 		}
@@ -515,7 +517,7 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 		s.tick() // crash again: 4 ≥ 3
 		p = s.decide()
-		if p.Rollback == nil || p.Deployments[0].ID != depID(1) || p.Deployments[0].Status != DeploymentPrimary ||
+		if p.Rollback == nil || p.Deployments[0].ID != depID(1) || p.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
 			p.Deployments[0].RolloutState != types.DeploymentRolloutStateInProgress ||
 			p.Deployments[0].RolloutStateReason != "ECS deployment circuit breaker: rolling back to deploymentId "+depID(1)+"." ||
 			p.Deployments[0].TaskDefinition != taskDef(1) || p.Deployments[0].CreatedAt != s.now {
@@ -545,7 +547,7 @@ func TestCircuitBreaker(t *testing.T) {
 	t.Run("no rollback: FAILED, no more launches", func(t *testing.T) {
 		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), false), false)
 		d := s.st.Deployments
-		if len(d) != 2 || d[0].ID != depID(2) || d[0].Status != DeploymentPrimary || d[0].RolloutState != types.DeploymentRolloutStateFailed ||
+		if len(d) != 2 || d[0].ID != depID(2) || d[0].Status != ecsmodel.DeploymentPrimary || d[0].RolloutState != types.DeploymentRolloutStateFailed ||
 			d[1].ID != depID(1) || s.live(depID(1)) != 4 {
 			t.Fatalf("deployments %+v", d)
 		}
@@ -556,7 +558,7 @@ func TestCircuitBreaker(t *testing.T) {
 	t.Run("no rollback: old deployment replaces its unhealthy tasks with its own revision", func(t *testing.T) {
 		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), false), true)
 		for i := range s.st.Tasks {
-			if tk := &s.st.Tasks[i]; tk.DeploymentID == depID(1) && tk.LastStatus == TaskRunning {
+			if tk := &s.st.Tasks[i]; tk.DeploymentID == depID(1) && tk.LastStatus == ecsmodel.TaskRunning {
 				tk.HealthStatus = types.HealthStatusUnhealthy
 				break
 			}
@@ -585,8 +587,8 @@ func TestCircuitBreaker(t *testing.T) {
 			t.Fatalf("setup: live %d", s.live(depID(1)))
 		}
 		for i := range s.st.Tasks {
-			if tk := &s.st.Tasks[i]; tk.DeploymentID == depID(1) && tk.LastStatus == TaskRunning {
-				tk.LastStatus, tk.DesiredStatus, tk.StoppedAt = TaskStopped, TaskStopped, s.now
+			if tk := &s.st.Tasks[i]; tk.DeploymentID == depID(1) && tk.LastStatus == ecsmodel.TaskRunning {
+				tk.LastStatus, tk.DesiredStatus, tk.StoppedAt = ecsmodel.TaskStopped, ecsmodel.TaskStopped, s.now
 				tk.StopCode, tk.StoppedReason = types.TaskStopCodeEssentialContainerExited, "Essential container in task exited"
 				break
 			}
@@ -618,8 +620,8 @@ func breakerState(cb *types.DeploymentCircuitBreaker, desired, failed int32, new
 	s.deploy(2, 2, behaveCrash)
 	s.st.Deployments[0].FailedTasks = failed
 	for range newFailures {
-		tk := s.addTask(depID(2), TaskStopped, t0.Add(-time.Second))
-		tk.DesiredStatus, tk.StopCode, tk.StoppedReason = TaskStopped, types.TaskStopCodeTaskFailedToStart, "CannotPullContainerError"
+		tk := s.addTask(depID(2), ecsmodel.TaskStopped, t0.Add(-time.Second))
+		tk.DesiredStatus, tk.StopCode, tk.StoppedReason = ecsmodel.TaskStopped, types.TaskStopCodeTaskFailedToStart, "CannotPullContainerError"
 	}
 	return s.st
 }
@@ -664,19 +666,19 @@ func TestBreakerAccounting(t *testing.T) {
 	cb := &types.DeploymentCircuitBreaker{Enable: true}
 	st := breakerState(cb, 4, 0, 2)
 	// Stops the scheduler asked for are not failures.
-	scaled := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/scaled", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
+	scaled := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/scaled", DeploymentID: depID(2), LastStatus: ecsmodel.TaskStopped, DesiredStatus: ecsmodel.TaskStopped,
 		StopCode: types.TaskStopCodeServiceSchedulerInitiated, StoppedReason: ScalingReason(depID(2))}
-	user := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/user", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
+	user := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/user", DeploymentID: depID(2), LastStatus: ecsmodel.TaskStopped, DesiredStatus: ecsmodel.TaskStopped,
 		StopCode: types.TaskStopCodeUserInitiated, StoppedReason: "Task stopped by user"}
 	// A task that exited after it had been healthy is not a breaker failure
 	// either...
-	exited := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/exited", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
+	exited := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/exited", DeploymentID: depID(2), LastStatus: ecsmodel.TaskStopped, DesiredStatus: ecsmodel.TaskStopped,
 		StartedAt: t0.Add(-time.Minute), StopCode: types.TaskStopCodeEssentialContainerExited, StoppedReason: "Essential container in task exited", SeenHealthy: true}
 	// ...but one that crashed just after RUNNING, never healthy, is.
-	crashed := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/crashed", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
+	crashed := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/crashed", DeploymentID: depID(2), LastStatus: ecsmodel.TaskStopped, DesiredStatus: ecsmodel.TaskStopped,
 		StartedAt: t0.Add(-time.Second), StopCode: types.TaskStopCodeEssentialContainerExited, StoppedReason: "Essential container in task exited"}
 	// Stage 2: a health-check stop.
-	health := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/health", DeploymentID: depID(2), LastStatus: TaskStopped, DesiredStatus: TaskStopped,
+	health := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/health", DeploymentID: depID(2), LastStatus: ecsmodel.TaskStopped, DesiredStatus: ecsmodel.TaskStopped,
 		StartedAt: t0.Add(-time.Minute), StopCode: types.TaskStopCodeServiceSchedulerInitiated, StoppedReason: ELBHealthReason(tgARN)}
 	// Already accounted: ignored.
 	old := health
@@ -691,7 +693,7 @@ func TestBreakerAccounting(t *testing.T) {
 	}
 	// The old deployment's failures and a COMPLETED deployment's do not count.
 	st = breakerState(cb, 4, 0, 0)
-	tk := Task{ARN: "x/1", DeploymentID: depID(1), LastStatus: TaskStopped, DesiredStatus: TaskStopped, StopCode: types.TaskStopCodeTaskFailedToStart}
+	tk := Task{ARN: "x/1", DeploymentID: depID(1), LastStatus: ecsmodel.TaskStopped, DesiredStatus: ecsmodel.TaskStopped, StopCode: types.TaskStopCodeTaskFailedToStart}
 	st.Tasks = append(st.Tasks, tk)
 	if p := Decide(st, t0); p.Deployments[0].FailedTasks != 0 {
 		t.Errorf("old deployment's failure counted: %+v", p.Deployments)
@@ -710,7 +712,7 @@ func TestBreakerResetOnHealthyTask(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := breakerState(&types.DeploymentCircuitBreaker{Enable: true, ResetOnHealthyTask: tc.reset}, 4, 2, 0)
-			tk := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/ok", DeploymentID: depID(2), LastStatus: TaskRunning, DesiredStatus: TaskRunning,
+			tk := Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/ok", DeploymentID: depID(2), LastStatus: ecsmodel.TaskRunning, DesiredStatus: ecsmodel.TaskRunning,
 				CreatedAt: t0.Add(-time.Minute), StartedAt: t0.Add(-time.Minute)}
 			st.Tasks = append(st.Tasks, tk)
 			p := Decide(st, t0)
@@ -741,7 +743,7 @@ func TestRollbackDrainsFailedDeployment(t *testing.T) {
 	st.Deployments[0].ContainerHealthCheck = true
 	for i := range 2 {
 		st.Tasks = append(st.Tasks, Task{ARN: "arn:aws:ecs:us-east-1:1:task/default/b" + string(rune('0'+i)), DeploymentID: depID(2),
-			LastStatus: TaskRunning, DesiredStatus: TaskRunning, CreatedAt: t0.Add(-10 * time.Second), StartedAt: t0.Add(-10 * time.Second),
+			LastStatus: ecsmodel.TaskRunning, DesiredStatus: ecsmodel.TaskRunning, CreatedAt: t0.Add(-10 * time.Second), StartedAt: t0.Add(-10 * time.Second),
 			HealthStatus: types.HealthStatusUnhealthy})
 	}
 	p := Decide(st, t0)
@@ -749,11 +751,11 @@ func TestRollbackDrainsFailedDeployment(t *testing.T) {
 		t.Fatalf("want a rollback, got %+v", p)
 	}
 	to, failed := p.Deployments[0], p.Deployments[1]
-	if to.ID != depID(1) || to.Status != DeploymentPrimary || to.RolloutState != types.DeploymentRolloutStateInProgress ||
+	if to.ID != depID(1) || to.Status != ecsmodel.DeploymentPrimary || to.RolloutState != types.DeploymentRolloutStateInProgress ||
 		to.RolloutStateReason != BreakerRollbackReason(depID(1)) || to.TaskDefinition != taskDef(1) || to.DesiredCount != 4 {
 		t.Errorf("rollback target %+v", to)
 	}
-	if failed.ID != depID(2) || failed.Status != DeploymentActive || failed.RolloutState != types.DeploymentRolloutStateFailed ||
+	if failed.ID != depID(2) || failed.Status != ecsmodel.DeploymentActive || failed.RolloutState != types.DeploymentRolloutStateFailed ||
 		failed.RolloutStateReason != BreakerFailedReason || failed.FailedTasks != 3 || failed.RunningCount != 2 || failed.DesiredCount != 0 {
 		t.Errorf("failed deployment %+v", failed)
 	}
@@ -879,7 +881,7 @@ func TestStartedEvent(t *testing.T) {
 // the oldest deployment's.
 func TestOrphanTasks(t *testing.T) {
 	s := newSim(t, 1, 1, nil)
-	s.addTask("ecs-svc/lost", TaskRunning, t0.Add(-time.Hour))
+	s.addTask("ecs-svc/lost", ecsmodel.TaskRunning, t0.Add(-time.Hour))
 	p := s.decide()
 	if len(p.Stops) != 1 || p.Stops[0].DeploymentID != "ecs-svc/lost" || len(p.Deployments) != 1 {
 		t.Fatalf("%+v", p)
@@ -921,12 +923,12 @@ func TestLastCompletedFallbackAndPrimaryChoice(t *testing.T) {
 	// (and, having no tasks, drained).
 	st = breakerState(nil, 4, 0, 0)
 	for i := range st.Deployments {
-		st.Deployments[i].Status = DeploymentPrimary
+		st.Deployments[i].Status = ecsmodel.DeploymentPrimary
 	}
-	st.Tasks = append(st.Tasks, Task{ARN: "a/1", DeploymentID: depID(1), LastStatus: TaskRunning, DesiredStatus: TaskRunning})
+	st.Tasks = append(st.Tasks, Task{ARN: "a/1", DeploymentID: depID(1), LastStatus: ecsmodel.TaskRunning, DesiredStatus: ecsmodel.TaskRunning})
 	p = Decide(st, t0)
-	if len(p.Deployments) != 2 || p.Deployments[0].ID != depID(2) || p.Deployments[0].Status != DeploymentPrimary ||
-		p.Deployments[1].Status != DeploymentActive {
+	if len(p.Deployments) != 2 || p.Deployments[0].ID != depID(2) || p.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
+		p.Deployments[1].Status != ecsmodel.DeploymentActive {
 		t.Fatalf("deployments %+v", p.Deployments)
 	}
 }

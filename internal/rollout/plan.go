@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // Plan is one step of the rolling scheduler: what to do now and what to
@@ -70,7 +72,7 @@ func (p Plan) Empty() bool {
 // Primary returns the plan's PRIMARY deployment.
 func (p Plan) Primary() (Deployment, bool) {
 	for _, d := range p.Deployments {
-		if d.Status == DeploymentPrimary {
+		if d.Status == ecsmodel.DeploymentPrimary {
 			return d, true
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // The simulator: a tiny stand-in for the controller, the task runner and the
@@ -56,13 +58,13 @@ func taskDef(rev int) string {
 // revision 1) completed with `running` healthy tasks.
 func newSim(t testing.TB, desired, running int32, cfg *types.DeploymentConfiguration) *sim {
 	s := &sim{t: t, now: t0, behave: map[string]behaviour{}}
-	s.st.Service = Service{Name: "web", Status: ServiceActive, DesiredCount: desired, DeploymentConfiguration: cfg}
+	s.st.Service = Service{Name: "web", Status: ecsmodel.ServiceActive, DesiredCount: desired, DeploymentConfiguration: cfg}
 	s.st.Deployments = []Deployment{{
-		ID: depID(1), Status: DeploymentPrimary, TaskDefinition: taskDef(1), CreatedAt: t0.Add(-time.Hour),
+		ID: depID(1), Status: ecsmodel.DeploymentPrimary, TaskDefinition: taskDef(1), CreatedAt: t0.Add(-time.Hour),
 		DesiredCount: desired, RolloutState: types.DeploymentRolloutStateCompleted, RolloutStateReason: CompletedReason(depID(1)),
 	}}
 	for range running {
-		s.addTask(depID(1), TaskRunning, t0.Add(-time.Hour))
+		s.addTask(depID(1), ecsmodel.TaskRunning, t0.Add(-time.Hour))
 	}
 	for i := range s.st.Tasks {
 		s.st.Tasks[i].SeenHealthy = true
@@ -95,9 +97,9 @@ func (s *sim) addTask(dep, status string, at time.Time) *Task {
 	s.seq++
 	t := Task{
 		ARN:          fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task/default/%032x", s.seq),
-		DeploymentID: dep, LastStatus: status, DesiredStatus: TaskRunning, CreatedAt: at,
+		DeploymentID: dep, LastStatus: status, DesiredStatus: ecsmodel.TaskRunning, CreatedAt: at,
 	}
-	if status == TaskRunning {
+	if status == ecsmodel.TaskRunning {
 		t.StartedAt = at
 	}
 	if s.lb {
@@ -120,11 +122,11 @@ func (s *sim) dep(id string) *Deployment {
 // the new one PRIMARY and IN_PROGRESS, the others ACTIVE.
 func (s *sim) deploy(n, rev int, b behaviour) {
 	for i := range s.st.Deployments {
-		s.st.Deployments[i].Status = DeploymentActive
+		s.st.Deployments[i].Status = ecsmodel.DeploymentActive
 	}
 	s.behave[taskDef(rev)] = b
 	s.st.Deployments = append([]Deployment{{
-		ID: depID(n), Status: DeploymentPrimary, TaskDefinition: taskDef(rev), CreatedAt: s.now,
+		ID: depID(n), Status: ecsmodel.DeploymentPrimary, TaskDefinition: taskDef(rev), CreatedAt: s.now,
 		DesiredCount: s.st.Service.DesiredCount, RolloutState: types.DeploymentRolloutStateInProgress,
 		RolloutStateReason:   InProgressReason(depID(n)),
 		ContainerHealthCheck: s.hc, LoadBalanced: s.lb,
@@ -185,24 +187,24 @@ func (s *sim) apply(p Plan) {
 			t.SeenHealthy = true
 		}
 		if st, ok := stops[t.ARN]; ok {
-			if t.DesiredStatus == TaskStopped || t.LastStatus == TaskStopped {
+			if t.DesiredStatus == ecsmodel.TaskStopped || t.LastStatus == ecsmodel.TaskStopped {
 				s.t.Fatalf("plan stops %s twice", t.ARN)
 			}
-			t.DesiredStatus = TaskStopped
+			t.DesiredStatus = ecsmodel.TaskStopped
 			t.StopCode, t.StoppedReason = st.Code, st.Reason
 			// Stops are quick in the simulator: STOPPED at once.
-			t.LastStatus, t.StoppedAt = TaskStopped, s.now
+			t.LastStatus, t.StoppedAt = ecsmodel.TaskStopped, s.now
 		}
 		kept = append(kept, t)
 	}
 	s.st.Tasks = kept
 	var ids []string
 	for range p.Start.Count {
-		ids = append(ids, s.addTask(p.Start.DeploymentID, TaskProvisioning, s.now).ID())
+		ids = append(ids, s.addTask(p.Start.DeploymentID, ecsmodel.TaskProvisioning, s.now).ID())
 	}
 	for _, r := range p.Replacements {
 		for range r.Count {
-			ids = append(ids, s.addTask(r.DeploymentID, TaskProvisioning, s.now).ID())
+			ids = append(ids, s.addTask(r.DeploymentID, ecsmodel.TaskProvisioning, s.now).ID())
 		}
 	}
 	if len(ids) > 0 {
@@ -217,18 +219,18 @@ func (s *sim) tick() bool {
 	changed := false
 	for i := range s.st.Tasks {
 		t := &s.st.Tasks[i]
-		if t.LastStatus == TaskStopped || t.DesiredStatus == TaskStopped {
+		if t.LastStatus == ecsmodel.TaskStopped || t.DesiredStatus == ecsmodel.TaskStopped {
 			continue
 		}
 		b := s.behave[s.taskDefOf(t.DeploymentID)]
 		d := s.dep(t.DeploymentID)
 		hc, lb := d != nil && d.ContainerHealthCheck, d != nil && d.LoadBalanced
 		switch {
-		case t.LastStatus != TaskRunning && b == behaveCrash:
-			t.LastStatus, t.DesiredStatus, t.StoppedAt = TaskStopped, TaskStopped, s.now
+		case t.LastStatus != ecsmodel.TaskRunning && b == behaveCrash:
+			t.LastStatus, t.DesiredStatus, t.StoppedAt = ecsmodel.TaskStopped, ecsmodel.TaskStopped, s.now
 			t.StopCode, t.StoppedReason = types.TaskStopCodeTaskFailedToStart, "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
-		case t.LastStatus != TaskRunning:
-			t.LastStatus, t.StartedAt = TaskRunning, s.now
+		case t.LastStatus != ecsmodel.TaskRunning:
+			t.LastStatus, t.StartedAt = ecsmodel.TaskRunning, s.now
 			if hc {
 				t.HealthStatus = types.HealthStatusUnknown
 			}
@@ -259,7 +261,7 @@ func (s *sim) advance(d time.Duration) { s.now = s.now.Add(d) }
 func (s *sim) live(dep string) int32 {
 	var n int32
 	for _, t := range s.st.Tasks {
-		if t.DeploymentID == dep && t.DesiredStatus != TaskStopped && t.LastStatus != TaskStopped {
+		if t.DeploymentID == dep && t.DesiredStatus != ecsmodel.TaskStopped && t.LastStatus != ecsmodel.TaskStopped {
 			n++
 		}
 	}
@@ -269,7 +271,7 @@ func (s *sim) live(dep string) int32 {
 func (s *sim) total() int32 {
 	var n int32
 	for _, t := range s.st.Tasks {
-		if t.DesiredStatus != TaskStopped && t.LastStatus != TaskStopped {
+		if t.DesiredStatus != ecsmodel.TaskStopped && t.LastStatus != ecsmodel.TaskStopped {
 			n++
 		}
 	}
@@ -323,7 +325,7 @@ func (s *sim) idle(p Plan) bool {
 		return false
 	}
 	for _, t := range s.st.Tasks {
-		if t.LastStatus != TaskStopped && t.LastStatus != TaskRunning {
+		if t.LastStatus != ecsmodel.TaskStopped && t.LastStatus != ecsmodel.TaskRunning {
 			return false
 		}
 	}

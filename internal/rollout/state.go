@@ -6,31 +6,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// Task statuses (lastStatus and desiredStatus) as ECS spells them.
-const (
-	TaskProvisioning   = "PROVISIONING"
-	TaskPending        = "PENDING"
-	TaskActivating     = "ACTIVATING"
-	TaskRunning        = "RUNNING"
-	TaskDeactivating   = "DEACTIVATING"
-	TaskStopping       = "STOPPING"
-	TaskDeprovisioning = "DEPROVISIONING"
-	TaskStopped        = "STOPPED"
-)
-
-// Deployment statuses in a service's deployments[].
-const (
-	DeploymentPrimary = "PRIMARY"
-	DeploymentActive  = "ACTIVE"
-)
-
-// Service statuses. INACTIVE is treated like DRAINING.
-const (
-	ServiceActive   = "ACTIVE"
-	ServiceDraining = "DRAINING"
-	ServiceInactive = "INACTIVE"
-)
-
 // TargetHealth is the state of a task's target in its load balancer target
 // group, as ELBv2 spells it. The empty value means the task has no target
 // (not registered yet, or the deployment has no load balancer).

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/runtime"
 )
 
@@ -28,7 +29,7 @@ func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time
 	}
 	t.Version++
 	if ev.Kind == runtime.TaskStopped {
-		t.LastStatus = aws.String(Deprovisioning)
+		t.LastStatus = aws.String(ecsmodel.TaskDeprovisioning)
 		t.ExecutionStoppedAt = aws.Time(now)
 		return false
 	}
@@ -45,33 +46,33 @@ func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time
 	case runtime.PullStopped:
 		t.PullStoppedAt = aws.Time(now)
 	case runtime.Started:
-		c.LastStatus = aws.String(Running)
+		c.LastStatus = aws.String(ecsmodel.ContainerRunning)
 		c.RuntimeId = aws.String(ev.RuntimeID)
 		c.NetworkBindings = bindings(ev.Bindings)
 		if ev.Health != "" {
 			c.HealthStatus = types.HealthStatus(ev.Health)
 		}
-		if aws.ToString(t.LastStatus) == Pending && allUp(t, essential) {
-			t.LastStatus = aws.String(Activating)
+		if aws.ToString(t.LastStatus) == ecsmodel.TaskPending && allUp(t, essential) {
+			t.LastStatus = aws.String(ecsmodel.TaskActivating)
 		}
 	case runtime.HealthChanged:
 		c.HealthStatus = types.HealthStatus(ev.Health)
 	case runtime.PullFailed, runtime.StartFailed, runtime.Exited:
-		c.LastStatus = aws.String(Stopped)
+		c.LastStatus = aws.String(ecsmodel.ContainerStopped)
 		c.ExitCode = ev.ExitCode
 		if ev.Reason != "" {
 			c.Reason = aws.String(ev.Reason)
 		}
 		if !essential(ev.Container) {
-			if aws.ToString(t.LastStatus) == Pending && allUp(t, essential) {
-				t.LastStatus = aws.String(Activating)
+			if aws.ToString(t.LastStatus) == ecsmodel.TaskPending && allUp(t, essential) {
+				t.LastStatus = aws.String(ecsmodel.TaskActivating)
 			}
 			break
 		}
-		if aws.ToString(t.DesiredStatus) == Stopped {
+		if aws.ToString(t.DesiredStatus) == ecsmodel.TaskStopped {
 			break // already stopping for another reason; keep that one
 		}
-		t.DesiredStatus = aws.String(Stopped)
+		t.DesiredStatus = aws.String(ecsmodel.TaskStopped)
 		if ev.Kind == runtime.Exited {
 			t.StopCode = types.TaskStopCodeEssentialContainerExited
 			t.StoppedReason = aws.String(ReasonEssentialExited)
@@ -90,9 +91,9 @@ func allUp(t *types.Task, essential func(string) bool) bool {
 	running := false
 	for _, c := range t.Containers {
 		switch aws.ToString(c.LastStatus) {
-		case Running:
+		case ecsmodel.ContainerRunning:
 			running = running || essential(aws.ToString(c.Name))
-		case Stopped:
+		case ecsmodel.ContainerStopped:
 		default:
 			return false
 		}

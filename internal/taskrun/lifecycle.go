@@ -3,18 +3,8 @@ package taskrun
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-)
 
-// ECS task and container lastStatus values.
-const (
-	Provisioning   = "PROVISIONING"
-	Pending        = "PENDING"
-	Activating     = "ACTIVATING"
-	Running        = "RUNNING"
-	Deactivating   = "DEACTIVATING"
-	Stopping       = "STOPPING"
-	Deprovisioning = "DEPROVISIONING"
-	Stopped        = "STOPPED"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 // Step is what a task needs next.
@@ -38,27 +28,27 @@ func (s Step) String() string {
 // driver has it.
 func NextStep(t types.Task, withDriver bool) Step {
 	last, desired := aws.ToString(t.LastStatus), aws.ToString(t.DesiredStatus)
-	if last == Stopped {
+	if last == ecsmodel.TaskStopped {
 		return StepNone
 	}
-	if last == Deprovisioning {
+	if last == ecsmodel.TaskDeprovisioning {
 		return StepFinish
 	}
-	if desired == Stopped {
+	if desired == ecsmodel.TaskStopped {
 		switch {
-		case !withDriver && (last == Provisioning || last == Pending):
+		case !withDriver && (last == ecsmodel.TaskProvisioning || last == ecsmodel.TaskPending):
 			return StepDiscard
-		case last == Activating || last == Running:
+		case last == ecsmodel.TaskActivating || last == ecsmodel.TaskRunning:
 			return StepDeactivate
-		case last == Deactivating || last == Pending:
+		case last == ecsmodel.TaskDeactivating || last == ecsmodel.TaskPending:
 			return StepStop
 		}
 		return StepNone // STOPPING: the driver's exits will finish it
 	}
 	switch {
-	case last == Provisioning && !withDriver:
+	case last == ecsmodel.TaskProvisioning && !withDriver:
 		return StepStart
-	case last == Activating:
+	case last == ecsmodel.TaskActivating:
 		return StepActivate
 	}
 	return StepNone

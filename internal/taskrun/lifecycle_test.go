@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
 func TestNextStep(t *testing.T) {
@@ -13,21 +15,21 @@ func TestNextStep(t *testing.T) {
 		live          bool
 		want          Step
 	}{
-		{Provisioning, Running, false, StepStart},
-		{Provisioning, Running, true, StepNone},
-		{Provisioning, Stopped, false, StepDiscard},
-		{Pending, Running, true, StepNone},
-		{Pending, Stopped, true, StepStop},
-		{Pending, Stopped, false, StepDiscard},
-		{Activating, Running, true, StepActivate},
-		{Activating, Stopped, true, StepDeactivate},
-		{Running, Running, true, StepNone},
-		{Running, Stopped, true, StepDeactivate},
-		{Deactivating, Stopped, true, StepStop},
-		{Stopping, Stopped, true, StepNone},
-		{Deprovisioning, Stopped, true, StepFinish},
-		{Deprovisioning, Running, false, StepFinish},
-		{Stopped, Stopped, false, StepNone},
+		{ecsmodel.TaskProvisioning, ecsmodel.TaskRunning, false, StepStart},
+		{ecsmodel.TaskProvisioning, ecsmodel.TaskRunning, true, StepNone},
+		{ecsmodel.TaskProvisioning, ecsmodel.TaskStopped, false, StepDiscard},
+		{ecsmodel.TaskPending, ecsmodel.TaskRunning, true, StepNone},
+		{ecsmodel.TaskPending, ecsmodel.TaskStopped, true, StepStop},
+		{ecsmodel.TaskPending, ecsmodel.TaskStopped, false, StepDiscard},
+		{ecsmodel.TaskActivating, ecsmodel.TaskRunning, true, StepActivate},
+		{ecsmodel.TaskActivating, ecsmodel.TaskStopped, true, StepDeactivate},
+		{ecsmodel.TaskRunning, ecsmodel.TaskRunning, true, StepNone},
+		{ecsmodel.TaskRunning, ecsmodel.TaskStopped, true, StepDeactivate},
+		{ecsmodel.TaskDeactivating, ecsmodel.TaskStopped, true, StepStop},
+		{ecsmodel.TaskStopping, ecsmodel.TaskStopped, true, StepNone},
+		{ecsmodel.TaskDeprovisioning, ecsmodel.TaskStopped, true, StepFinish},
+		{ecsmodel.TaskDeprovisioning, ecsmodel.TaskRunning, false, StepFinish},
+		{ecsmodel.TaskStopped, ecsmodel.TaskStopped, false, StepNone},
 	} {
 		task := types.Task{LastStatus: aws.String(tc.last), DesiredStatus: aws.String(tc.desired)}
 		if got := NextStep(task, tc.live); got != tc.want {

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/runtime"
 	"github.com/ecsd/ecsd/internal/store"
 )
@@ -33,7 +34,7 @@ func (r *Runner) Recover(ctx context.Context) error {
 			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
 				return err
 			}
-			if aws.ToString(rec.Task.LastStatus) != Stopped {
+			if aws.ToString(rec.Task.LastStatus) != ecsmodel.TaskStopped {
 				keys = append(keys, key)
 				tasks = append(tasks, rec.Task)
 			}
@@ -56,7 +57,7 @@ func (r *Runner) Recover(ctx context.Context) error {
 				r.HandleEvent(ev)
 			}
 			r.log.Info("task re-adopted", "task", arn, "driver", r.driver.Name())
-		case aws.ToString(t.LastStatus) == Provisioning:
+		case aws.ToString(t.LastStatus) == ecsmodel.TaskProvisioning:
 			// Never handed to a driver: the next pass starts it.
 		default:
 			reason := fmt.Sprintf("Task stopped because ecsd restarted and the %s runtime no longer runs it", r.driver.Name())
@@ -101,14 +102,14 @@ func recoveredEvents(rec runtime.Recovered) []runtime.Event {
 
 // lost records a task whose runtime lost it.
 func lost(t *types.Task, reason string) {
-	if aws.ToString(t.DesiredStatus) != Stopped {
-		t.DesiredStatus = aws.String(Stopped)
+	if aws.ToString(t.DesiredStatus) != ecsmodel.TaskStopped {
+		t.DesiredStatus = aws.String(ecsmodel.TaskStopped)
 		t.StoppedReason = aws.String(reason)
 	}
-	t.LastStatus = aws.String(Deprovisioning)
+	t.LastStatus = aws.String(ecsmodel.TaskDeprovisioning)
 	for i := range t.Containers {
-		if aws.ToString(t.Containers[i].LastStatus) != Stopped {
-			t.Containers[i].LastStatus = aws.String(Stopped)
+		if aws.ToString(t.Containers[i].LastStatus) != ecsmodel.ContainerStopped {
+			t.Containers[i].LastStatus = aws.String(ecsmodel.ContainerStopped)
 			t.Containers[i].Reason = aws.String("lost by the runtime across an ecsd restart")
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/clock"
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/runtime"
 	"github.com/ecsd/ecsd/internal/store"
 )
@@ -172,7 +173,7 @@ func (r *Runner) Pass(ctx context.Context) error {
 			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
 				return err
 			}
-			if at := rec.Task.StoppedAt; at != nil && aws.ToString(rec.Task.LastStatus) == Stopped && at.Before(cutoff) {
+			if at := rec.Task.StoppedAt; at != nil && aws.ToString(rec.Task.LastStatus) == ecsmodel.TaskStopped && at.Before(cutoff) {
 				expired = append(expired, key)
 				return nil
 			}
@@ -274,10 +275,10 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 		}
 		// Record PENDING before the driver can report anything.
 		ok, err := r.update(u.key, StepStart, func(t *types.Task) {
-			if aws.ToString(t.LastStatus) != Provisioning || aws.ToString(t.DesiredStatus) != Running {
+			if aws.ToString(t.LastStatus) != ecsmodel.TaskProvisioning || aws.ToString(t.DesiredStatus) != ecsmodel.TaskRunning {
 				return
 			}
-			t.LastStatus = aws.String(Pending)
+			t.LastStatus = aws.String(ecsmodel.TaskPending)
 			t.Connectivity = types.ConnectivityConnected
 			t.ConnectivityAt = aws.Time(now)
 		})
@@ -296,10 +297,10 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 		return nil
 	case StepDiscard:
 		_, err := r.update(u.key, step, func(t *types.Task) {
-			t.LastStatus = aws.String(Stopped)
+			t.LastStatus = aws.String(ecsmodel.TaskStopped)
 			t.StoppingAt, t.ExecutionStoppedAt, t.StoppedAt = aws.Time(now), aws.Time(now), aws.Time(now)
 			for i := range t.Containers {
-				t.Containers[i].LastStatus = aws.String(Stopped)
+				t.Containers[i].LastStatus = aws.String(ecsmodel.ContainerStopped)
 			}
 		})
 		return err
@@ -312,7 +313,7 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 			return nil // the deactivation's drain ends first
 		}
 		ok, err := r.update(u.key, step, func(t *types.Task) {
-			t.LastStatus = aws.String(Stopping)
+			t.LastStatus = aws.String(ecsmodel.TaskStopping)
 			t.StoppingAt = aws.Time(now)
 		})
 		if err != nil || !ok {
@@ -329,13 +330,13 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 		_, err := r.updateRecord(u.key, step, func(rec *store.TaskRecord) {
 			rec.Targets = nil
 			t := &rec.Task
-			t.LastStatus = aws.String(Stopped)
+			t.LastStatus = aws.String(ecsmodel.TaskStopped)
 			t.StoppedAt = aws.Time(now)
 			if t.ExecutionStoppedAt == nil {
 				t.ExecutionStoppedAt = aws.Time(now)
 			}
 			for i := range t.Containers {
-				t.Containers[i].LastStatus = aws.String(Stopped)
+				t.Containers[i].LastStatus = aws.String(ecsmodel.ContainerStopped)
 			}
 		})
 		if err == nil {
@@ -354,12 +355,12 @@ func (r *Runner) forget(arn string) {
 
 // failToStart records a task that could not be started at all.
 func failToStart(t *types.Task, reason string, now time.Time) {
-	t.DesiredStatus = aws.String(Stopped)
-	t.LastStatus = aws.String(Stopped)
+	t.DesiredStatus = aws.String(ecsmodel.TaskStopped)
+	t.LastStatus = aws.String(ecsmodel.TaskStopped)
 	t.StopCode = types.TaskStopCodeTaskFailedToStart
 	t.StoppedReason = aws.String(reason)
 	t.StoppingAt, t.ExecutionStoppedAt, t.StoppedAt = aws.Time(now), aws.Time(now), aws.Time(now)
 	for i := range t.Containers {
-		t.Containers[i].LastStatus = aws.String(Stopped)
+		t.Containers[i].LastStatus = aws.String(ecsmodel.ContainerStopped)
 	}
 }

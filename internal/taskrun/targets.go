@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -66,7 +67,7 @@ func (r *Runner) activate(u unfinished, now time.Time) error {
 		return r.failRegistration(u, err)
 	}
 	ok, err := r.updateRecord(u.key, StepActivate, func(rec *store.TaskRecord) {
-		rec.Task.LastStatus = aws.String(Running)
+		rec.Task.LastStatus = aws.String(ecsmodel.TaskRunning)
 		rec.Task.StartedAt = aws.Time(now)
 		rec.Targets = targets
 	})
@@ -86,10 +87,10 @@ func (r *Runner) activate(u unfinished, now time.Time) error {
 func (r *Runner) failRegistration(u unfinished, cause error) error {
 	r.log.Warn("task cannot be registered in its load balancer; stopping it", "task", aws.ToString(u.task.TaskArn), "error", cause)
 	_, err := r.update(u.key, StepNone, func(t *types.Task) {
-		if aws.ToString(t.DesiredStatus) == Stopped {
+		if aws.ToString(t.DesiredStatus) == ecsmodel.TaskStopped {
 			return
 		}
-		t.DesiredStatus = aws.String(Stopped)
+		t.DesiredStatus = aws.String(ecsmodel.TaskStopped)
 		t.StopCode = types.TaskStopCodeServiceSchedulerInitiated
 		t.StoppedReason = aws.String(ReasonRegistrationFailed + ": " + cause.Error())
 	})
@@ -115,7 +116,7 @@ func (r *Runner) deactivate(ctx context.Context, u unfinished) error {
 		}
 	}
 	ok, err := r.updateRecord(u.key, StepDeactivate, func(rec *store.TaskRecord) {
-		rec.Task.LastStatus = aws.String(Deactivating)
+		rec.Task.LastStatus = aws.String(ecsmodel.TaskDeactivating)
 		rec.Targets = nil
 	})
 	if len(u.targets) > 0 && r.targets != nil {
@@ -172,7 +173,7 @@ func (r *Runner) emit(u unfinished, message string) { r.emitPrefixed(u, "", mess
 
 // emitPrefixed records "(service X, taskSet S) message" when taskSet is set.
 func (r *Runner) emitPrefixed(u unfinished, taskSet, message string) {
-	service, ok := strings.CutPrefix(aws.ToString(u.task.Group), "service:")
+	service, ok := ecsmodel.ServiceOfGroup(aws.ToString(u.task.Group))
 	if r.event == nil || !ok {
 		return
 	}

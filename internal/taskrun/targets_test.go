@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/runtime/fake"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
@@ -164,7 +165,7 @@ func TestRegistrationFailureStopsTheTask(t *testing.T) {
 	h, arn := loadBalanced(t, lb, fake.Behavior{})
 	h.settle()
 	task := h.task(arn)
-	if aws.ToString(task.DesiredStatus) != "STOPPED" || !strings.HasPrefix(aws.ToString(task.StoppedReason), taskrun.ReasonRegistrationFailed) ||
+	if aws.ToString(task.DesiredStatus) != ecsmodel.TaskStopped || !strings.HasPrefix(aws.ToString(task.StoppedReason), taskrun.ReasonRegistrationFailed) ||
 		!strings.Contains(aws.ToString(task.StoppedReason), "target group not found") {
 		t.Fatalf("task %s reason %q", status(task), aws.ToString(task.StoppedReason))
 	}
