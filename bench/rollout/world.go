@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"io"
 	"log/slog"
 	"os"
@@ -14,12 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
+	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsapi"
 	"github.com/ecsd/ecsd/internal/rollout"
-	"github.com/ecsd/ecsd/internal/runtime/fake"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
 )

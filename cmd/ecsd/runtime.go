@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/runtime"
-	"github.com/ecsd/ecsd/internal/runtime/docker"
-	"github.com/ecsd/ecsd/internal/runtime/fake"
-	"github.com/ecsd/ecsd/internal/runtime/process"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/driver/docker"
+	"github.com/ecsd/ecsd/internal/driver/fake"
+	"github.com/ecsd/ecsd/internal/driver/process"
 )
 
 // newDriver makes the runtime driver --runtime asks for. auto means docker
 // when an engine answers, else process.
-func newDriver(ctx context.Context, kind, dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+func newDriver(ctx context.Context, kind, dataDir string, sink driver.Sink, clk clock.Clock, logger *slog.Logger) (driver.Driver, error) {
 	switch kind {
 	case "auto":
 		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -40,7 +40,7 @@ func newDriver(ctx context.Context, kind, dataDir string, sink runtime.Sink, clk
 	return nil, fmt.Errorf("--runtime %q: use auto, docker, process or fake", kind)
 }
 
-func newDocker(ctx context.Context, dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+func newDocker(ctx context.Context, dataDir string, sink driver.Sink, clk clock.Clock, logger *slog.Logger) (driver.Driver, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the ecsd binary for the demo image: %w", err)
@@ -60,6 +60,6 @@ func instanceName(dataDir string) string {
 	return "ecsd-" + hex.EncodeToString(sum[:6])
 }
 
-func newProcess(dataDir string, sink runtime.Sink, clk clock.Clock, logger *slog.Logger) (runtime.Driver, error) {
+func newProcess(dataDir string, sink driver.Sink, clk clock.Clock, logger *slog.Logger) (driver.Driver, error) {
 	return process.New(sink, process.Options{DataDir: filepath.Join(dataDir, "process"), Clock: clk, Logger: logger})
 }

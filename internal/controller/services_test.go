@@ -15,9 +15,9 @@ import (
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
+	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsapi"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
-	"github.com/ecsd/ecsd/internal/runtime/fake"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
 )

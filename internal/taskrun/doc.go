@@ -1,5 +1,5 @@
 // Package taskrun makes stored tasks real: it hands tasks that should run to
-// a runtime.Driver, stops the ones that should stop, and folds the driver's
+// a driver.Driver, stops the ones that should stop, and folds the driver's
 // events back into the task records, so DescribeTasks reports what actually
 // happens, state by state, as ECS does:
 //

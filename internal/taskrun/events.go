@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/driver"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
-	"github.com/ecsd/ecsd/internal/runtime"
 )
 
 // Stop reasons ECS writes.
@@ -22,13 +22,13 @@ const (
 // spec is what the driver runs for the task. It returns true when the task
 // must now be stopped because an essential container ended while the task
 // was meant to run.
-func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time.Time) (stop bool) {
+func ApplyEvent(t *types.Task, spec driver.TaskSpec, ev driver.Event, now time.Time) (stop bool) {
 	essential := func(name string) bool {
 		c, ok := container(spec, name)
 		return ok && c.Essential
 	}
 	t.Version++
-	if ev.Kind == runtime.TaskStopped {
+	if ev.Kind == driver.TaskStopped {
 		t.LastStatus = aws.String(ecsmodel.TaskDeprovisioning)
 		t.ExecutionStoppedAt = aws.Time(now)
 		return false
@@ -39,13 +39,13 @@ func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time
 	}
 	c := &t.Containers[i]
 	switch ev.Kind {
-	case runtime.PullStarted:
+	case driver.PullStarted:
 		if t.PullStartedAt == nil {
 			t.PullStartedAt = aws.Time(now)
 		}
-	case runtime.PullStopped:
+	case driver.PullStopped:
 		t.PullStoppedAt = aws.Time(now)
-	case runtime.Started:
+	case driver.Started:
 		c.LastStatus = aws.String(ecsmodel.ContainerRunning)
 		c.RuntimeId = aws.String(ev.RuntimeID)
 		c.NetworkBindings = bindings(ev.Bindings)
@@ -55,9 +55,9 @@ func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time
 		if aws.ToString(t.LastStatus) == ecsmodel.TaskPending && allUp(t, essential) {
 			t.LastStatus = aws.String(ecsmodel.TaskActivating)
 		}
-	case runtime.HealthChanged:
+	case driver.HealthChanged:
 		c.HealthStatus = types.HealthStatus(ev.Health)
-	case runtime.PullFailed, runtime.StartFailed, runtime.Exited:
+	case driver.PullFailed, driver.StartFailed, driver.Exited:
 		c.LastStatus = aws.String(ecsmodel.ContainerStopped)
 		c.ExitCode = ev.ExitCode
 		if ev.Reason != "" {
@@ -73,7 +73,7 @@ func ApplyEvent(t *types.Task, spec runtime.TaskSpec, ev runtime.Event, now time
 			break // already stopping for another reason; keep that one
 		}
 		t.DesiredStatus = aws.String(ecsmodel.TaskStopped)
-		if ev.Kind == runtime.Exited {
+		if ev.Kind == driver.Exited {
 			t.StopCode = types.TaskStopCodeEssentialContainerExited
 			t.StoppedReason = aws.String(ReasonEssentialExited)
 		} else {
@@ -104,7 +104,7 @@ func allUp(t *types.Task, essential func(string) bool) bool {
 // taskHealth: UNHEALTHY if any essential container is; HEALTHY if every
 // essential container that has a health check is; UNKNOWN otherwise, and
 // when no essential container has a health check.
-func taskHealth(t *types.Task, spec runtime.TaskSpec) types.HealthStatus {
+func taskHealth(t *types.Task, spec driver.TaskSpec) types.HealthStatus {
 	checked, healthy := 0, 0
 	for _, c := range t.Containers {
 		cs, ok := container(spec, aws.ToString(c.Name))
@@ -125,16 +125,16 @@ func taskHealth(t *types.Task, spec runtime.TaskSpec) types.HealthStatus {
 	return types.HealthStatusUnknown
 }
 
-func container(spec runtime.TaskSpec, name string) (runtime.ContainerSpec, bool) {
+func container(spec driver.TaskSpec, name string) (driver.ContainerSpec, bool) {
 	for _, c := range spec.Containers {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return runtime.ContainerSpec{}, false
+	return driver.ContainerSpec{}, false
 }
 
-func bindings(bs []runtime.NetworkBinding) []types.NetworkBinding {
+func bindings(bs []driver.NetworkBinding) []types.NetworkBinding {
 	out := make([]types.NetworkBinding, 0, len(bs))
 	for _, b := range bs {
 		out = append(out, types.NetworkBinding{

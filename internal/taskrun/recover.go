@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/driver"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
-	"github.com/ecsd/ecsd/internal/runtime"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -22,7 +22,7 @@ func (r *Runner) Recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("recovering %s tasks: %w", r.driver.Name(), err)
 	}
-	byARN := map[string]runtime.Recovered{}
+	byARN := map[string]driver.Recovered{}
 	for _, rec := range found {
 		byARN[rec.Spec.TaskARN] = rec
 	}
@@ -82,18 +82,18 @@ func (r *Runner) Recover(ctx context.Context) error {
 
 // recoveredEvents replays a recovered task's state as the events that would
 // have produced it.
-func recoveredEvents(rec runtime.Recovered) []runtime.Event {
-	var evs []runtime.Event
+func recoveredEvents(rec driver.Recovered) []driver.Event {
+	var evs []driver.Event
 	for _, c := range rec.Containers {
-		base := runtime.Event{TaskARN: rec.Spec.TaskARN, Container: c.Name}
+		base := driver.Event{TaskARN: rec.Spec.TaskARN, Container: c.Name}
 		switch c.Status {
-		case runtime.StatusRunning:
+		case driver.StatusRunning:
 			ev := base
-			ev.Kind, ev.RuntimeID, ev.Bindings, ev.Health = runtime.Started, c.RuntimeID, c.Bindings, c.Health
+			ev.Kind, ev.RuntimeID, ev.Bindings, ev.Health = driver.Started, c.RuntimeID, c.Bindings, c.Health
 			evs = append(evs, ev)
-		case runtime.StatusStopped:
+		case driver.StatusStopped:
 			ev := base
-			ev.Kind, ev.ExitCode, ev.Reason = runtime.Exited, c.ExitCode, c.Reason
+			ev.Kind, ev.ExitCode, ev.Reason = driver.Exited, c.ExitCode, c.Reason
 			evs = append(evs, ev)
 		}
 	}

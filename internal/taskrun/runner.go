@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/clock"
+	"github.com/ecsd/ecsd/internal/driver"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
-	"github.com/ecsd/ecsd/internal/runtime"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -51,7 +51,7 @@ type Runner struct {
 	store  *store.Store
 	clock  clock.Clock
 	log    *slog.Logger
-	driver runtime.Driver
+	driver driver.Driver
 
 	retention time.Duration
 	targets   Targets
@@ -66,7 +66,7 @@ type Runner struct {
 
 type liveTask struct {
 	key  string // store key of the task
-	spec runtime.TaskSpec
+	spec driver.TaskSpec
 }
 
 // New returns a Runner; give it its driver with Attach before Recover or Run.
@@ -95,7 +95,7 @@ func New(cfg Config) *Runner {
 }
 
 // Attach sets the driver the Runner runs tasks with.
-func (r *Runner) Attach(d runtime.Driver) { r.driver = d }
+func (r *Runner) Attach(d driver.Driver) { r.driver = d }
 
 // Kick asks for a pass soon; it never blocks.
 func (r *Runner) Kick() {
@@ -130,7 +130,7 @@ func (r *Runner) liveTask(arn string) (liveTask, bool) {
 }
 
 // HandleEvent is the driver's sink: it records what happened to a task.
-func (r *Runner) HandleEvent(ev runtime.Event) {
+func (r *Runner) HandleEvent(ev driver.Event) {
 	lt, ok := r.liveTask(ev.TaskARN)
 	if !ok {
 		return // a task ecsd stopped tracking (stopped after recovery)
@@ -142,7 +142,7 @@ func (r *Runner) HandleEvent(ev runtime.Event) {
 			return err
 		}
 		ApplyEvent(&rec.Task, lt.spec, ev, r.now())
-		if ev.Kind == runtime.TaskStopped && rec.Task.StoppingAt == nil {
+		if ev.Kind == driver.TaskStopped && rec.Task.StoppingAt == nil {
 			rec.Task.StoppingAt = rec.Task.ExecutionStoppedAt
 		}
 		return tx.Put(store.Tasks, lt.key, rec)
@@ -269,7 +269,7 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 	switch step := NextStep(u.task, live); step {
 	case StepStart:
 		spec := SpecFor(u.task, u.td)
-		if err := runtime.Validate(spec); err != nil {
+		if err := driver.Validate(spec); err != nil {
 			_, uerr := r.update(u.key, StepStart, func(t *types.Task) { failToStart(t, describeStopFailure(err), now) })
 			return uerr
 		}
@@ -319,7 +319,7 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 		if err != nil || !ok {
 			return err
 		}
-		if err := r.driver.Stop(ctx, arn); err != nil && !errors.Is(err, runtime.ErrUnknownTask) {
+		if err := r.driver.Stop(ctx, arn); err != nil && !errors.Is(err, driver.ErrUnknownTask) {
 			return fmt.Errorf("stopping: %w", err)
 		}
 		return nil

@@ -7,13 +7,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/driver"
 )
 
 // SpecFor is what the driver must run for task t of task definition td:
 // the containers of td with the task's overrides applied.
-func SpecFor(t types.Task, td types.TaskDefinition) runtime.TaskSpec {
-	spec := runtime.TaskSpec{
+func SpecFor(t types.Task, td types.TaskDefinition) driver.TaskSpec {
+	spec := driver.TaskSpec{
 		TaskARN:  aws.ToString(t.TaskArn),
 		Cluster:  clusterName(aws.ToString(t.ClusterArn)),
 		Family:   aws.ToString(td.Family),
@@ -24,7 +24,7 @@ func SpecFor(t types.Task, td types.TaskDefinition) runtime.TaskSpec {
 		overrides = t.Overrides.ContainerOverrides
 	}
 	for _, cd := range td.ContainerDefinitions {
-		c := runtime.ContainerSpec{
+		c := driver.ContainerSpec{
 			Name:             aws.ToString(cd.Name),
 			Image:            aws.ToString(cd.Image),
 			EntryPoint:       cd.EntryPoint,
@@ -52,14 +52,14 @@ func SpecFor(t types.Task, td types.TaskDefinition) runtime.TaskSpec {
 			if pm.ContainerPort == nil {
 				continue
 			}
-			c.PortMappings = append(c.PortMappings, runtime.PortMapping{
+			c.PortMappings = append(c.PortMappings, driver.PortMapping{
 				ContainerPort: *pm.ContainerPort,
 				HostPort:      aws.ToInt32(pm.HostPort),
 				Protocol:      strings.ToLower(string(pm.Protocol)),
 			})
 		}
 		if hc := cd.HealthCheck; hc != nil && len(hc.Command) > 0 && hc.Command[0] != "NONE" {
-			c.HealthCheck = &runtime.HealthCheck{
+			c.HealthCheck = &driver.HealthCheck{
 				Command:     hc.Command,
 				Interval:    seconds(hc.Interval),
 				Timeout:     seconds(hc.Timeout),
@@ -68,7 +68,7 @@ func SpecFor(t types.Task, td types.TaskDefinition) runtime.TaskSpec {
 			}
 		}
 		for _, d := range cd.DependsOn {
-			c.DependsOn = append(c.DependsOn, runtime.Dependency{ContainerName: aws.ToString(d.ContainerName), Condition: runtime.DependencyCondition(d.Condition)})
+			c.DependsOn = append(c.DependsOn, driver.Dependency{ContainerName: aws.ToString(d.ContainerName), Condition: driver.DependencyCondition(d.Condition)})
 		}
 		spec.Containers = append(spec.Containers, c)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
-	"github.com/ecsd/ecsd/internal/runtime/fake"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
 )

@@ -1,4 +1,4 @@
-// Package fake is an in-memory runtime.Driver driven entirely by a
+// Package fake is an in-memory driver.Driver driven entirely by a
 // clock.Clock: no processes, no containers, no sleeping. Controller and
 // lifecycle tests use it with a clock.Fake, and simulations run thousands
 // of tasks through it cheaply.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/driver"
 )
 
 // harness records emitted events and backend calls.
@@ -21,10 +21,10 @@ type harness struct {
 	autoStart bool
 }
 
-func newHarness(t *testing.T, containers ...runtime.ContainerSpec) *harness {
+func newHarness(t *testing.T, containers ...driver.ContainerSpec) *harness {
 	t.Helper()
-	spec := runtime.TaskSpec{TaskARN: "arn:aws:ecs:us-east-1:1:task/c/t1", Containers: containers}
-	if err := runtime.Validate(spec); err != nil {
+	spec := driver.TaskSpec{TaskARN: "arn:aws:ecs:us-east-1:1:task/c/t1", Containers: containers}
+	if err := driver.Validate(spec); err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{}
@@ -32,14 +32,14 @@ func newHarness(t *testing.T, containers ...runtime.ContainerSpec) *harness {
 	return h
 }
 
-func (h *harness) emit(ev runtime.Event) {
+func (h *harness) emit(ev driver.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := string(ev.Kind) + " " + ev.Container
 	if ev.ExitCode != nil {
 		s += " " + string(rune('0'+*ev.ExitCode))
 	}
-	if ev.Kind == runtime.HealthChanged {
+	if ev.Kind == driver.HealthChanged {
 		s += " " + string(ev.Health)
 	}
 	h.events = append(h.events, strings.TrimSpace(s))
@@ -89,8 +89,8 @@ func (h *harness) expect(t *testing.T, wantEvents, wantActions []string) {
 
 func code(c int32) *int32 { return &c }
 
-func essential(name string, deps ...runtime.Dependency) runtime.ContainerSpec {
-	return runtime.ContainerSpec{Name: name, Essential: true, DependsOn: deps}
+func essential(name string, deps ...driver.Dependency) driver.ContainerSpec {
+	return driver.ContainerSpec{Name: name, Essential: true, DependsOn: deps}
 }
 
 func TestSingleContainerLifecycle(t *testing.T) {
@@ -108,13 +108,13 @@ func TestSingleContainerLifecycle(t *testing.T) {
 	}
 	// Late reports are ignored.
 	h.task.Exited("app", code(1), "")
-	h.task.SetHealth("app", runtime.HealthHealthy)
+	h.task.SetHealth("app", driver.HealthHealthy)
 	h.expect(t, nil, nil)
 }
 
 func TestDependsOnSuccess(t *testing.T) {
-	initC := runtime.ContainerSpec{Name: "init"}
-	h := newHarness(t, initC, essential("app", runtime.Dependency{ContainerName: "init", Condition: runtime.ConditionSuccess}))
+	initC := driver.ContainerSpec{Name: "init"}
+	h := newHarness(t, initC, essential("app", driver.Dependency{ContainerName: "init", Condition: driver.ConditionSuccess}))
 	h.autoStart = true
 	h.task.Begin()
 	h.expect(t, []string{"Started init"}, []string{"start init"})
@@ -123,8 +123,8 @@ func TestDependsOnSuccess(t *testing.T) {
 }
 
 func TestDependsOnSuccessFailsWhenDependencyFails(t *testing.T) {
-	initC := runtime.ContainerSpec{Name: "init"}
-	h := newHarness(t, initC, essential("app", runtime.Dependency{ContainerName: "init", Condition: runtime.ConditionSuccess}))
+	initC := driver.ContainerSpec{Name: "init"}
+	h := newHarness(t, initC, essential("app", driver.Dependency{ContainerName: "init", Condition: driver.ConditionSuccess}))
 	h.autoStart = true
 	h.task.Begin()
 	h.take()
@@ -134,19 +134,19 @@ func TestDependsOnSuccessFailsWhenDependencyFails(t *testing.T) {
 
 func TestDependsOnHealthy(t *testing.T) {
 	db := essential("db")
-	db.HealthCheck = &runtime.HealthCheck{Command: []string{"CMD", "true"}}
-	h := newHarness(t, db, essential("app", runtime.Dependency{ContainerName: "db", Condition: runtime.ConditionHealthy}))
+	db.HealthCheck = &driver.HealthCheck{Command: []string{"CMD", "true"}}
+	h := newHarness(t, db, essential("app", driver.Dependency{ContainerName: "db", Condition: driver.ConditionHealthy}))
 	h.autoStart = true
 	h.task.Begin()
 	h.expect(t, []string{"Started db"}, []string{"start db"})
-	h.task.SetHealth("db", runtime.HealthUnhealthy)
+	h.task.SetHealth("db", driver.HealthUnhealthy)
 	h.expect(t, []string{"HealthChanged db UNHEALTHY"}, nil)
-	h.task.SetHealth("db", runtime.HealthHealthy)
+	h.task.SetHealth("db", driver.HealthHealthy)
 	h.expect(t, []string{"HealthChanged db HEALTHY", "Started app"}, []string{"start app"})
 }
 
 func TestStopInReverseDependencyOrder(t *testing.T) {
-	h := newHarness(t, essential("db"), essential("app", runtime.Dependency{ContainerName: "db", Condition: runtime.ConditionStart}))
+	h := newHarness(t, essential("db"), essential("app", driver.Dependency{ContainerName: "db", Condition: driver.ConditionStart}))
 	h.autoStart = true
 	h.task.Begin()
 	h.expect(t, []string{"Started db", "Started app"}, []string{"start db", "start app"})
@@ -161,7 +161,7 @@ func TestStopInReverseDependencyOrder(t *testing.T) {
 }
 
 func TestStopWhileStartingAndWaiting(t *testing.T) {
-	h := newHarness(t, essential("db"), essential("app", runtime.Dependency{ContainerName: "db", Condition: runtime.ConditionStart}))
+	h := newHarness(t, essential("db"), essential("app", driver.Dependency{ContainerName: "db", Condition: driver.ConditionStart}))
 	h.task.Begin()
 	h.expect(t, nil, []string{"start db"})
 	h.task.Stop()
@@ -174,8 +174,8 @@ func TestStopWhileStartingAndWaiting(t *testing.T) {
 }
 
 func TestEssentialExitStopsTask(t *testing.T) {
-	side := runtime.ContainerSpec{Name: "side"}
-	h := newHarness(t, essential("app"), side, runtime.ContainerSpec{Name: "side2"})
+	side := driver.ContainerSpec{Name: "side"}
+	h := newHarness(t, essential("app"), side, driver.ContainerSpec{Name: "side2"})
 	h.autoStart = true
 	h.task.Begin()
 	h.take()
@@ -189,7 +189,7 @@ func TestEssentialExitStopsTask(t *testing.T) {
 }
 
 func TestEssentialPullFailureStopsTask(t *testing.T) {
-	h := newHarness(t, essential("app"), runtime.ContainerSpec{Name: "side"})
+	h := newHarness(t, essential("app"), driver.ContainerSpec{Name: "side"})
 	h.task.Begin()
 	h.expect(t, nil, []string{"start app", "start side"})
 	h.task.Started("side", "s", nil)
@@ -199,35 +199,35 @@ func TestEssentialPullFailureStopsTask(t *testing.T) {
 }
 
 func TestRestoreStopsTaskWhoseEssentialExited(t *testing.T) {
-	h := newHarness(t, essential("app"), runtime.ContainerSpec{Name: "side"})
-	h.task.Restore(runtime.ContainerStatus{Name: "app", Status: runtime.StatusStopped, ExitCode: code(1)})
-	h.task.Restore(runtime.ContainerStatus{Name: "side", Status: runtime.StatusRunning, RuntimeID: "x"})
+	h := newHarness(t, essential("app"), driver.ContainerSpec{Name: "side"})
+	h.task.Restore(driver.ContainerStatus{Name: "app", Status: driver.StatusStopped, ExitCode: code(1)})
+	h.task.Restore(driver.ContainerStatus{Name: "side", Status: driver.StatusRunning, RuntimeID: "x"})
 	h.task.Begin()
 	h.expect(t, nil, []string{"stop side"})
 	st := h.task.Statuses()
-	if st[0].Status != runtime.StatusStopped || st[1].Status != runtime.StatusRunning || st[1].RuntimeID != "x" {
+	if st[0].Status != driver.StatusStopped || st[1].Status != driver.StatusRunning || st[1].RuntimeID != "x" {
 		t.Fatalf("statuses = %+v", st)
 	}
 }
 
 func TestHealthTracker(t *testing.T) {
 	start := time.Unix(0, 0)
-	cfg := runtime.HealthCheck{Command: []string{"CMD", "x"}, Retries: 2, StartPeriod: 10 * time.Second}
+	cfg := driver.HealthCheck{Command: []string{"CMD", "x"}, Retries: 2, StartPeriod: 10 * time.Second}
 	h := NewHealthTracker(cfg, start)
 	at := func(s int) time.Time { return start.Add(time.Duration(s) * time.Second) }
 	steps := []struct {
 		pass bool
 		at   int
-		want runtime.HealthStatus
+		want driver.HealthStatus
 	}{
-		{false, 3, runtime.HealthUnknown}, // in start period: ignored
-		{false, 6, runtime.HealthUnknown},
-		{false, 9, runtime.HealthUnknown},
-		{false, 12, runtime.HealthUnknown}, // counted: 1
-		{false, 15, runtime.HealthUnhealthy},
-		{true, 18, runtime.HealthHealthy},
-		{false, 21, runtime.HealthHealthy},
-		{false, 24, runtime.HealthUnhealthy},
+		{false, 3, driver.HealthUnknown}, // in start period: ignored
+		{false, 6, driver.HealthUnknown},
+		{false, 9, driver.HealthUnknown},
+		{false, 12, driver.HealthUnknown}, // counted: 1
+		{false, 15, driver.HealthUnhealthy},
+		{true, 18, driver.HealthHealthy},
+		{false, 21, driver.HealthHealthy},
+		{false, 24, driver.HealthUnhealthy},
 	}
 	for i, s := range steps {
 		if got := h.Record(s.pass, at(s.at)); got != s.want {
@@ -238,7 +238,7 @@ func TestHealthTracker(t *testing.T) {
 	h = NewHealthTracker(cfg, start)
 	h.Record(true, at(1))
 	h.Record(false, at(2))
-	if got := h.Record(false, at(3)); got != runtime.HealthUnhealthy {
+	if got := h.Record(false, at(3)); got != driver.HealthUnhealthy {
 		t.Fatalf("after healthy, failures in start period: %s", got)
 	}
 }

@@ -1,4 +1,4 @@
-// Package process is a runtime.Driver that runs each container of a task
+// Package process is a driver.Driver that runs each container of a task
 // as a plain host process: no images, no isolation, nothing to install. It
 // is how ecsd runs tasks on a machine without Docker.
 //

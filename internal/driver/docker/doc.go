@@ -1,4 +1,4 @@
-// Package docker is the runtime.Driver that runs each container of a task
+// Package docker is the driver.Driver that runs each container of a task
 // as a Docker container, through the official Engine API client
 // (github.com/moby/moby/client), negotiating the API version so that old
 // engines (Docker 20.10, API 1.41) work.

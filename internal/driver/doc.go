@@ -1,4 +1,4 @@
-// Package runtime defines how ecsd runs tasks: the Driver interface, the
+// Package driver defines how ecsd runs tasks: the Driver interface, the
 // TaskSpec it is given and the Events it reports. Drivers live in
 // subpackages: docker (containers on a Docker engine), process (host
 // processes) and fake (in memory, on a clock.Clock, for tests and
@@ -62,4 +62,4 @@
 //
 // Drivers take a clock.Clock for health-check intervals and stop timeouts
 // (the engine times Docker's own) and stamp events with it.
-package runtime
+package driver

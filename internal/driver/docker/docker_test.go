@@ -16,8 +16,8 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/ecsd/ecsd/internal/runtime"
-	"github.com/ecsd/ecsd/internal/runtime/runtimetest"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/driver/drivertest"
 )
 
 // These tests run against the real Docker engine and skip when it does not
@@ -124,13 +124,13 @@ const (
 
 // newDriver returns a driver scoped to this test's containers, and removes
 // them when the test ends.
-func newDriver(t *testing.T, opts Options) (*Driver, *runtimetest.Recorder) {
+func newDriver(t *testing.T, opts Options) (*Driver, *drivertest.Recorder) {
 	t.Helper()
 	setup(t)
 	if opts.Instance == "" {
 		opts.Instance = instanceFor(t)
 	}
-	rec := runtimetest.NewRecorder()
+	rec := drivertest.NewRecorder()
 	d, err := New(context.Background(), rec.Sink, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func newDriver(t *testing.T, opts Options) (*Driver, *runtimetest.Recorder) {
 }
 
 func instanceFor(t *testing.T) string {
-	return fmt.Sprintf("test-%d-%s", os.Getpid(), runtime.SafeName(t.Name()))
+	return fmt.Sprintf("test-%d-%s", os.Getpid(), driver.SafeName(t.Name()))
 }
 
 func removeInstance(instance string) {
@@ -157,19 +157,19 @@ func removeInstance(instance string) {
 	}
 }
 
-func demoSpec(taskARN string, env map[string]string) runtime.TaskSpec {
+func demoSpec(taskARN string, env map[string]string) driver.TaskSpec {
 	e := map[string]string{"VERSION": "v1"}
 	for k, v := range env {
 		e[k] = v
 	}
-	return runtime.TaskSpec{
+	return driver.TaskSpec{
 		TaskARN: taskARN, Cluster: "default", Family: "web", Revision: 3,
-		Containers: []runtime.ContainerSpec{{
+		Containers: []driver.ContainerSpec{{
 			Name: "web", Image: demoImage, Essential: true,
 			Environment:  e,
-			PortMappings: []runtime.PortMapping{{ContainerPort: 8080}},
+			PortMappings: []driver.PortMapping{{ContainerPort: 8080}},
 			StopTimeout:  stopTimeout,
-			HealthCheck: &runtime.HealthCheck{
+			HealthCheck: &driver.HealthCheck{
 				Command:  []string{"CMD", "/ecsd", "demoapp", "check"},
 				Interval: interval, Timeout: 2 * time.Second, Retries: 2,
 			},
@@ -177,11 +177,11 @@ func demoSpec(taskARN string, env map[string]string) runtime.TaskSpec {
 	}
 }
 
-func match(taskARN string, kind runtime.EventKind) runtimetest.Match {
-	return runtimetest.Match{TaskARN: taskARN, Kind: kind}
+func match(taskARN string, kind driver.EventKind) drivertest.Match {
+	return drivertest.Match{TaskARN: taskARN, Kind: kind}
 }
 
-func get(t *testing.T, b runtime.NetworkBinding, path string) (int, string) {
+func get(t *testing.T, b driver.NetworkBinding, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + b.BindIP + ":" + strconv.Itoa(int(b.HostPort)) + path)
 	if err != nil {
@@ -198,12 +198,12 @@ func TestServeHealthyAndStop(t *testing.T) {
 	if err := d.Start(ctx, demoSpec(arn, nil)); err != nil {
 		t.Fatal(err)
 	}
-	started := rec.Require(t, match(arn, runtime.Started))
+	started := rec.Require(t, match(arn, driver.Started))
 	if len(started.Bindings) != 1 || started.Bindings[0].BindIP != "127.0.0.1" || started.Bindings[0].ContainerPort != 8080 ||
 		started.Bindings[0].HostPort == 0 || started.Bindings[0].Protocol != "tcp" || started.RuntimeID == "" {
 		t.Fatalf("Started = %v", started)
 	}
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Kind: runtime.HealthChanged, Health: runtime.HealthHealthy})
+	rec.Require(t, drivertest.Match{TaskARN: arn, Kind: driver.HealthChanged, Health: driver.HealthHealthy})
 	if code, body := get(t, started.Bindings[0], "/"); code != 200 || body != "v1\n" {
 		t.Fatalf("GET / = %d %q", code, body)
 	}
@@ -211,20 +211,20 @@ func TestServeHealthyAndStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := insp.Container.Config.Labels; l[runtime.LabelTaskARN] != arn || l[runtime.LabelContainerName] != "web" || l[runtime.LabelCluster] != "default" {
+	if l := insp.Container.Config.Labels; l[driver.LabelTaskARN] != arn || l[driver.LabelContainerName] != "web" || l[driver.LabelCluster] != "default" {
 		t.Fatalf("labels %v", l)
 	}
 	if err := d.Stop(ctx, arn); err != nil {
 		t.Fatal(err)
 	}
-	exit := rec.Require(t, match(arn, runtime.Exited))
+	exit := rec.Require(t, match(arn, driver.Exited))
 	if exit.ExitCode == nil || *exit.ExitCode != 0 {
 		t.Fatalf("Exited = %v", exit)
 	}
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 	want := "PullStarted,PullStopped,Started,HealthChanged,Exited"
 	var got []string
-	for _, k := range rec.Kinds(runtimetest.Match{TaskARN: arn, Container: "web"}) {
+	for _, k := range rec.Kinds(drivertest.Match{TaskARN: arn, Container: "web"}) {
 		got = append(got, string(k))
 	}
 	if strings.Join(got, ",") != want {
@@ -235,19 +235,19 @@ func TestServeHealthyAndStop(t *testing.T) {
 func TestCrashAtOnce(t *testing.T) {
 	d, rec := newDriver(t, Options{})
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_CRASH_AFTER": "0s"}))
-	ev := rec.Require(t, match(arn, runtime.Exited))
+	ev := rec.Require(t, match(arn, driver.Exited))
 	if ev.ExitCode == nil || *ev.ExitCode != 1 {
 		t.Fatalf("Exited = %v", ev)
 	}
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 }
 
 func TestIgnoreSIGTERMIsKilled(t *testing.T) {
 	d, rec := newDriver(t, Options{})
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_IGNORE_SIGTERM": "1"}))
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Health: runtime.HealthHealthy})
+	rec.Require(t, drivertest.Match{TaskARN: arn, Health: driver.HealthHealthy})
 	d.Stop(context.Background(), arn)
-	ev := rec.Require(t, match(arn, runtime.Exited))
+	ev := rec.Require(t, match(arn, driver.Exited))
 	if ev.ExitCode == nil || *ev.ExitCode != 137 {
 		t.Fatalf("Exited = %v", ev)
 	}
@@ -256,9 +256,9 @@ func TestIgnoreSIGTERMIsKilled(t *testing.T) {
 func TestUnhealthy(t *testing.T) {
 	d, rec := newDriver(t, Options{})
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_HEALTH": "fail"}))
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Kind: runtime.HealthChanged, Health: runtime.HealthUnhealthy})
+	rec.Require(t, drivertest.Match{TaskARN: arn, Kind: driver.HealthChanged, Health: driver.HealthUnhealthy})
 	d.Stop(context.Background(), arn)
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 }
 
 func TestPullFailure(t *testing.T) {
@@ -267,11 +267,11 @@ func TestPullFailure(t *testing.T) {
 	// A registry on a closed loopback port: fails at once, no network used.
 	spec.Containers[0].Image = "127.0.0.1:1/ecsd/missing:1"
 	d.Start(context.Background(), spec)
-	ev := rec.Require(t, match(arn, runtime.PullFailed))
+	ev := rec.Require(t, match(arn, driver.PullFailed))
 	if !strings.HasPrefix(ev.Reason, "CannotPullContainerError: ") || strings.Contains(ev.Reason, "Error response from daemon") {
 		t.Fatalf("reason %q", ev.Reason)
 	}
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 	t.Log(ev.Reason)
 }
 
@@ -284,8 +284,8 @@ func TestDemoImageCreatedOnDemand(t *testing.T) {
 	spec.Containers[0].Image = image
 	delete(spec.Containers[0].Environment, "VERSION") // the image's ENV VERSION=<tag> applies
 	d.Start(context.Background(), spec)
-	started := rec.Require(t, match(arn, runtime.Started))
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Health: runtime.HealthHealthy})
+	started := rec.Require(t, match(arn, driver.Started))
+	rec.Require(t, drivertest.Match{TaskARN: arn, Health: driver.HealthHealthy})
 	tag := image[strings.LastIndexByte(image, ':')+1:]
 	if code, body := get(t, started.Bindings[0], "/"); code != 200 || body != tag+"\n" {
 		t.Fatalf("GET / = %d %q, want the tag %q", code, body, tag)
@@ -307,16 +307,16 @@ func TestDemoImageCreatedOnDemand(t *testing.T) {
 
 func TestDependsOnAndCommand(t *testing.T) {
 	d, rec := newDriver(t, Options{})
-	spec := runtime.TaskSpec{TaskARN: arn, Family: "deps", Revision: 1, Containers: []runtime.ContainerSpec{
+	spec := driver.TaskSpec{TaskARN: arn, Family: "deps", Revision: 1, Containers: []driver.ContainerSpec{
 		{Name: "init", Image: demoImage, EntryPoint: []string{"/ecsd"}, Command: []string{"demoapp", "check", "http://127.0.0.1:1/"}},
 		{Name: "app", Image: demoImage, Essential: true, WorkingDirectory: "/tmp",
 			Environment: map[string]string{"DEMO_CRASH_AFTER": "0s"},
-			DependsOn:   []runtime.Dependency{{ContainerName: "init", Condition: runtime.ConditionComplete}}},
+			DependsOn:   []driver.Dependency{{ContainerName: "init", Condition: driver.ConditionComplete}}},
 	}}
 	d.Start(context.Background(), spec)
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 	var exits []string
-	for _, ev := range rec.Filter(match(arn, runtime.Exited)) {
+	for _, ev := range rec.Filter(match(arn, driver.Exited)) {
 		exits = append(exits, ev.Container+"="+strconv.Itoa(int(*ev.ExitCode)))
 	}
 	if strings.Join(exits, " ") != "init=1 app=1" {
@@ -331,9 +331,9 @@ func TestRecoverAfterRestart(t *testing.T) {
 	lostARN := arn + "-lost"
 	d1.Start(ctx, demoSpec(arn, nil))
 	d1.Start(ctx, demoSpec(lostARN, nil))
-	started := rec1.Require(t, match(arn, runtime.Started))
-	rec1.Require(t, runtimetest.Match{TaskARN: arn, Health: runtime.HealthHealthy})
-	lostStarted := rec1.Require(t, match(lostARN, runtime.Started))
+	started := rec1.Require(t, match(arn, driver.Started))
+	rec1.Require(t, drivertest.Match{TaskARN: arn, Health: driver.HealthHealthy})
+	lostStarted := rec1.Require(t, match(lostARN, driver.Started))
 	d1.Close() // "ecsd stops": the containers keep running
 
 	// One task dies while no driver watches.
@@ -352,7 +352,7 @@ func TestRecoverAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byARN := map[string]runtime.Recovered{}
+	byARN := map[string]driver.Recovered{}
 	for _, r := range got {
 		byARN[r.Spec.TaskARN] = r
 	}
@@ -361,15 +361,15 @@ func TestRecoverAfterRestart(t *testing.T) {
 	}
 	r := byARN[arn]
 	c := r.Containers[0]
-	if r.Lost || c.Status != runtime.StatusRunning || c.RuntimeID != started.RuntimeID ||
-		len(c.Bindings) != 1 || c.Bindings[0] != started.Bindings[0] || c.Health != runtime.HealthHealthy {
+	if r.Lost || c.Status != driver.StatusRunning || c.RuntimeID != started.RuntimeID ||
+		len(c.Bindings) != 1 || c.Bindings[0] != started.Bindings[0] || c.Health != driver.HealthHealthy {
 		t.Fatalf("recovered %+v", r)
 	}
 	if r.Spec.Family != "web" || r.Spec.Revision != 3 || r.Spec.Containers[0].HealthCheck == nil {
 		t.Fatalf("recovered spec %+v", r.Spec)
 	}
 	l := byARN[lostARN]
-	if !l.Lost || l.Containers[0].Status != runtime.StatusStopped || l.Containers[0].ExitCode == nil || *l.Containers[0].ExitCode != 137 {
+	if !l.Lost || l.Containers[0].Status != driver.StatusStopped || l.Containers[0].ExitCode == nil || *l.Containers[0].ExitCode != 137 {
 		t.Fatalf("lost task %+v", l)
 	}
 	if code, body := get(t, c.Bindings[0], "/"); code != 200 || body != "v1\n" {
@@ -381,9 +381,9 @@ func TestRecoverAfterRestart(t *testing.T) {
 	if err := d2.Stop(ctx, arn); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec2.Require(t, match(arn, runtime.Exited))
+	ev := rec2.Require(t, match(arn, driver.Exited))
 	if ev.ExitCode == nil || *ev.ExitCode != 0 {
 		t.Fatalf("Exited = %v", ev)
 	}
-	rec2.Require(t, match(arn, runtime.TaskStopped))
+	rec2.Require(t, match(arn, driver.TaskStopped))
 }

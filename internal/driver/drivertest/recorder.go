@@ -1,5 +1,5 @@
-// Package runtimetest helps test code that consumes runtime.Driver events.
-package runtimetest
+// Package drivertest helps test code that consumes driver.Driver events.
+package drivertest
 
 import (
 	"context"
@@ -9,18 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/driver"
 )
 
 // SafetyTimeout bounds how long Recorder.Require waits for real processes
 // or containers. It is a guard against hangs, not a timing assertion.
 var SafetyTimeout = 2 * time.Minute
 
-// Recorder is a runtime.Sink that keeps every event and lets tests wait
+// Recorder is a driver.Sink that keeps every event and lets tests wait
 // for the one they expect without sleeping.
 type Recorder struct {
 	mu      sync.Mutex
-	events  []runtime.Event
+	events  []driver.Event
 	changed chan struct{}
 }
 
@@ -28,7 +28,7 @@ type Recorder struct {
 func NewRecorder() *Recorder { return &Recorder{changed: make(chan struct{})} }
 
 // Sink records ev; pass r.Sink as a driver's sink.
-func (r *Recorder) Sink(ev runtime.Event) {
+func (r *Recorder) Sink(ev driver.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	close(r.changed)
@@ -37,21 +37,21 @@ func (r *Recorder) Sink(ev runtime.Event) {
 }
 
 // Events returns a copy of everything recorded so far.
-func (r *Recorder) Events() []runtime.Event {
+func (r *Recorder) Events() []driver.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]runtime.Event(nil), r.events...)
+	return append([]driver.Event(nil), r.events...)
 }
 
 // Match selects events.
 type Match struct {
 	TaskARN   string // "" matches any
 	Container string // "" matches any
-	Kind      runtime.EventKind
-	Health    runtime.HealthStatus // "" matches any
+	Kind      driver.EventKind
+	Health    driver.HealthStatus // "" matches any
 }
 
-func (m Match) matches(ev runtime.Event) bool {
+func (m Match) matches(ev driver.Event) bool {
 	return (m.TaskARN == "" || m.TaskARN == ev.TaskARN) &&
 		(m.Container == "" || m.Container == ev.Container) &&
 		(m.Kind == "" || m.Kind == ev.Kind) &&
@@ -63,7 +63,7 @@ func (m Match) String() string {
 }
 
 // Find returns the first recorded event matching m.
-func (r *Recorder) Find(m Match) (runtime.Event, bool) {
+func (r *Recorder) Find(m Match) (driver.Event, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ev := range r.events {
@@ -71,14 +71,14 @@ func (r *Recorder) Find(m Match) (runtime.Event, bool) {
 			return ev, true
 		}
 	}
-	return runtime.Event{}, false
+	return driver.Event{}, false
 }
 
 // Filter returns every recorded event matching m.
-func (r *Recorder) Filter(m Match) []runtime.Event {
+func (r *Recorder) Filter(m Match) []driver.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []runtime.Event
+	var out []driver.Event
 	for _, ev := range r.events {
 		if m.matches(ev) {
 			out = append(out, ev)
@@ -89,7 +89,7 @@ func (r *Recorder) Filter(m Match) []runtime.Event {
 
 // Wait blocks until an event matching m has been recorded (it may already
 // have been) and returns the first one.
-func (r *Recorder) Wait(ctx context.Context, m Match) (runtime.Event, error) {
+func (r *Recorder) Wait(ctx context.Context, m Match) (driver.Event, error) {
 	for {
 		r.mu.Lock()
 		for _, ev := range r.events {
@@ -103,14 +103,14 @@ func (r *Recorder) Wait(ctx context.Context, m Match) (runtime.Event, error) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return runtime.Event{}, fmt.Errorf("waiting for %v: %w", m, ctx.Err())
+			return driver.Event{}, fmt.Errorf("waiting for %v: %w", m, ctx.Err())
 		}
 	}
 }
 
 // Require is Wait bounded by SafetyTimeout that fails the test, listing
 // the recorded events, if no matching event arrives.
-func (r *Recorder) Require(t testing.TB, m Match) runtime.Event {
+func (r *Recorder) Require(t testing.TB, m Match) driver.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), SafetyTimeout)
 	defer cancel()
@@ -132,8 +132,8 @@ func (r *Recorder) Dump() string {
 
 // Kinds returns the kinds of the recorded events matching m, in order;
 // handy for asserting a container's whole event sequence.
-func (r *Recorder) Kinds(m Match) []runtime.EventKind {
-	var out []runtime.EventKind
+func (r *Recorder) Kinds(m Match) []driver.EventKind {
+	var out []driver.EventKind
 	for _, ev := range r.Filter(m) {
 		out = append(out, ev.Kind)
 	}

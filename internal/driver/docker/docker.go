@@ -21,17 +21,17 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/runtime"
-	"github.com/ecsd/ecsd/internal/runtime/internal/lifecycle"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/driver/internal/lifecycle"
 )
 
-// Labels set on every container, besides runtime.LabelTaskARN,
-// runtime.LabelContainerName and runtime.LabelCluster.
+// Labels set on every container, besides driver.LabelTaskARN,
+// driver.LabelContainerName and driver.LabelCluster.
 const (
 	LabelInstance = "com.ecsd.instance"  // Options.Instance: which ecsd owns it
 	LabelFamily   = "com.ecsd.family"    // task definition family
 	LabelRevision = "com.ecsd.revision"  // task definition revision
-	LabelTaskSpec = "com.ecsd.task-spec" // JSON runtime.TaskSpec, for Recover
+	LabelTaskSpec = "com.ecsd.task-spec" // JSON driver.TaskSpec, for Recover
 )
 
 // Options configure a Driver.
@@ -55,13 +55,13 @@ type Options struct {
 	KeepContainers bool
 }
 
-// Driver is the Docker runtime.Driver.
+// Driver is the Docker driver.Driver.
 type Driver struct {
 	cli        *client.Client
 	ownClient  bool
 	clock      clock.Clock
 	log        *slog.Logger
-	emitter    *runtime.Emitter
+	emitter    *driver.Emitter
 	demoBinary string
 	instance   string
 	bindIP     netip.Addr
@@ -77,11 +77,11 @@ type Driver struct {
 	byID  map[string]*ctr // by Docker container ID
 }
 
-var _ runtime.Driver = (*Driver)(nil)
+var _ driver.Driver = (*Driver)(nil)
 
 // New connects to the engine (failing if it does not answer) and returns a
 // driver delivering events to sink.
-func New(ctx context.Context, sink runtime.Sink, opts Options) (*Driver, error) {
+func New(ctx context.Context, sink driver.Sink, opts Options) (*Driver, error) {
 	d := &Driver{
 		cli: opts.Client, clock: opts.Clock, log: opts.Logger, demoBinary: opts.DemoBinary,
 		instance: opts.Instance, keep: opts.KeepContainers,
@@ -117,7 +117,7 @@ func New(ctx context.Context, sink runtime.Sink, opts Options) (*Driver, error) 
 		}
 		return nil, fmt.Errorf("docker driver: engine not reachable: %w", err)
 	}
-	d.emitter = runtime.NewEmitter(sink, opts.Logger)
+	d.emitter = driver.NewEmitter(sink, opts.Logger)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.wg.Add(1)
 	go d.watchEvents()
@@ -134,17 +134,17 @@ func (d *Driver) Name() string { return "docker" }
 func (d *Driver) Drain(ctx context.Context) error { return d.emitter.Drain(ctx) }
 
 // Start begins running spec.
-func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) error {
+func (d *Driver) Start(ctx context.Context, spec driver.TaskSpec) error {
 	if d.closed.Load() {
-		return runtime.ErrClosed
+		return driver.ErrClosed
 	}
-	if err := runtime.Validate(spec); err != nil {
+	if err := driver.Validate(spec); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	if old := d.tasks[spec.TaskARN]; old != nil && !old.lc.Done() {
 		d.mu.Unlock()
-		return fmt.Errorf("starting %s: %w", spec.TaskARN, runtime.ErrTaskExists)
+		return fmt.Errorf("starting %s: %w", spec.TaskARN, driver.ErrTaskExists)
 	}
 	t := d.newTask(spec)
 	d.tasks[spec.TaskARN] = t
@@ -159,7 +159,7 @@ func (d *Driver) Stop(ctx context.Context, taskARN string) error {
 	t := d.tasks[taskARN]
 	d.mu.Unlock()
 	if t == nil || t.lc.Done() {
-		return fmt.Errorf("stopping %s: %w", taskARN, runtime.ErrUnknownTask)
+		return fmt.Errorf("stopping %s: %w", taskARN, driver.ErrUnknownTask)
 	}
 	t.lc.Stop()
 	return nil
@@ -192,13 +192,13 @@ type task struct {
 type ctr struct {
 	t    *task
 	name string
-	spec *runtime.ContainerSpec
+	spec *driver.ContainerSpec
 	id   string
 
 	stopRequested atomic.Bool
 }
 
-func (d *Driver) newTask(spec runtime.TaskSpec) *task {
+func (d *Driver) newTask(spec driver.TaskSpec) *task {
 	t := &task{d: d, ctrs: map[string]*ctr{}}
 	t.lc = lifecycle.New(spec, d.clock, d.emitter.Emit, t)
 	return t
@@ -267,7 +267,7 @@ func (t *task) run(name string) {
 		}
 		return
 	}
-	var bindings []runtime.NetworkBinding
+	var bindings []driver.NetworkBinding
 	if insp, err := d.cli.ContainerInspect(ctx, c.id, client.ContainerInspectOptions{}); err == nil {
 		bindings = d.bindingsOf(insp.Container, spec)
 	} else {
@@ -310,7 +310,7 @@ func (t *task) wait(c *ctr) {
 			reason = st.Error
 		}
 	}
-	if reason == "" && code == runtime.ExitCodeSIGKILL && c.stopRequested.Load() {
+	if reason == "" && code == driver.ExitCodeSIGKILL && c.stopRequested.Load() {
 		reason = fmt.Sprintf("Stop timeout (%s) elapsed; killed with SIGKILL", c.spec.EffectiveStopTimeout())
 	}
 	if ctx.Err() != nil {
@@ -382,14 +382,14 @@ func stopSeconds(d time.Duration) int {
 // containerName is like the ECS agent's: ecsd-<family>-<revision>-<container>-<random>.
 // The random part keeps names unique across restarts and ecsd instances;
 // ecsd itself finds its containers by label.
-func (d *Driver) containerName(task runtime.TaskSpec, c *runtime.ContainerSpec) string {
+func (d *Driver) containerName(task driver.TaskSpec, c *driver.ContainerSpec) string {
 	var b [6]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("ecsd-%s-%d-%s-%x", runtime.SafeName(task.Family), task.Revision, runtime.SafeName(c.Name), b)
+	return fmt.Sprintf("ecsd-%s-%d-%s-%x", driver.SafeName(task.Family), task.Revision, driver.SafeName(c.Name), b)
 }
 
 // containerConfig maps a container spec to the engine's configuration.
-func (d *Driver) containerConfig(task runtime.TaskSpec, c *runtime.ContainerSpec) (*container.Config, *container.HostConfig, error) {
+func (d *Driver) containerConfig(task driver.TaskSpec, c *driver.ContainerSpec) (*container.Config, *container.HostConfig, error) {
 	specJSON, err := json.Marshal(task)
 	if err != nil {
 		return nil, nil, err
@@ -423,13 +423,13 @@ func (d *Driver) containerConfig(task runtime.TaskSpec, c *runtime.ContainerSpec
 		ExposedPorts: exposed,
 		StopTimeout:  &stop,
 		Labels: map[string]string{
-			LabelInstance:              d.instance,
-			runtime.LabelTaskARN:       task.TaskARN,
-			runtime.LabelContainerName: c.Name,
-			runtime.LabelCluster:       task.Cluster,
-			LabelFamily:                task.Family,
-			LabelRevision:              strconv.Itoa(int(task.Revision)),
-			LabelTaskSpec:              string(specJSON),
+			LabelInstance:             d.instance,
+			driver.LabelTaskARN:       task.TaskARN,
+			driver.LabelContainerName: c.Name,
+			driver.LabelCluster:       task.Cluster,
+			LabelFamily:               task.Family,
+			LabelRevision:             strconv.Itoa(int(task.Revision)),
+			LabelTaskSpec:             string(specJSON),
 		},
 	}
 	if hc := c.HealthCheck; hc != nil {
@@ -442,10 +442,10 @@ func (d *Driver) containerConfig(task runtime.TaskSpec, c *runtime.ContainerSpec
 	return cfg, hostCfg, nil
 }
 
-func portOf(pm runtime.PortMapping) (network.Port, error) {
+func portOf(pm driver.PortMapping) (network.Port, error) {
 	proto := pm.Protocol
 	if proto == "" {
-		proto = runtime.DefaultProtocol
+		proto = driver.DefaultProtocol
 	}
 	p, ok := network.PortFrom(uint16(pm.ContainerPort), network.IPProtocol(proto))
 	if !ok {
@@ -455,11 +455,11 @@ func portOf(pm runtime.PortMapping) (network.Port, error) {
 }
 
 // bindingsOf reads the published ports of a running container.
-func (d *Driver) bindingsOf(insp container.InspectResponse, c *runtime.ContainerSpec) []runtime.NetworkBinding {
+func (d *Driver) bindingsOf(insp container.InspectResponse, c *driver.ContainerSpec) []driver.NetworkBinding {
 	if insp.NetworkSettings == nil {
 		return nil
 	}
-	var out []runtime.NetworkBinding
+	var out []driver.NetworkBinding
 	for _, pm := range c.PortMappings {
 		port, err := portOf(pm)
 		if err != nil {
@@ -474,7 +474,7 @@ func (d *Driver) bindingsOf(insp container.InspectResponse, c *runtime.Container
 			if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
 				ip = b.HostIP.String()
 			}
-			out = append(out, runtime.NetworkBinding{BindIP: ip, ContainerPort: pm.ContainerPort, HostPort: int32(host), Protocol: string(port.Proto())})
+			out = append(out, driver.NetworkBinding{BindIP: ip, ContainerPort: pm.ContainerPort, HostPort: int32(host), Protocol: string(port.Proto())})
 			break
 		}
 	}
@@ -546,22 +546,22 @@ func (d *Driver) resyncHealth() {
 	}
 }
 
-func healthOf(s container.HealthStatus) runtime.HealthStatus {
+func healthOf(s container.HealthStatus) driver.HealthStatus {
 	switch s {
 	case container.Healthy:
-		return runtime.HealthHealthy
+		return driver.HealthHealthy
 	case container.Unhealthy:
-		return runtime.HealthUnhealthy
+		return driver.HealthUnhealthy
 	default:
-		return runtime.HealthUnknown
+		return driver.HealthUnknown
 	}
 }
 
 // Recover re-attaches the tasks whose containers carry this instance's
 // labels.
-func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
+func (d *Driver) Recover(ctx context.Context) ([]driver.Recovered, error) {
 	if d.closed.Load() {
-		return nil, runtime.ErrClosed
+		return nil, driver.ErrClosed
 	}
 	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{
 		All: true, Filters: client.Filters{}.Add("label", LabelInstance+"="+d.instance),
@@ -572,7 +572,7 @@ func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
 	groups := map[string][]container.Summary{}
 	var order []string
 	for _, s := range list.Items {
-		arn := s.Labels[runtime.LabelTaskARN]
+		arn := s.Labels[driver.LabelTaskARN]
 		if arn == "" {
 			continue
 		}
@@ -581,7 +581,7 @@ func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
 		}
 		groups[arn] = append(groups[arn], s)
 	}
-	var out []runtime.Recovered
+	var out []driver.Recovered
 	for _, arn := range order {
 		r, ok, err := d.recoverTask(ctx, arn, groups[arn])
 		if err != nil {
@@ -594,22 +594,22 @@ func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
 	return out, nil
 }
 
-func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.Summary) (runtime.Recovered, bool, error) {
+func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.Summary) (driver.Recovered, bool, error) {
 	d.mu.Lock()
 	known := d.tasks[arn] != nil
 	d.mu.Unlock()
 	if known {
-		return runtime.Recovered{}, false, nil
+		return driver.Recovered{}, false, nil
 	}
-	var spec runtime.TaskSpec
-	if err := json.Unmarshal([]byte(items[0].Labels[LabelTaskSpec]), &spec); err != nil || runtime.Validate(spec) != nil {
+	var spec driver.TaskSpec
+	if err := json.Unmarshal([]byte(items[0].Labels[LabelTaskSpec]), &spec); err != nil || driver.Validate(spec) != nil {
 		d.log.Error("skipping containers with an unreadable task spec label", "task", arn, "err", err)
-		return runtime.Recovered{}, false, nil
+		return driver.Recovered{}, false, nil
 	}
 	t := d.newTask(spec)
 	var running, all []*ctr
 	for _, s := range items {
-		cs, ok := t.lc.Container(s.Labels[runtime.LabelContainerName])
+		cs, ok := t.lc.Container(s.Labels[driver.LabelContainerName])
 		if !ok {
 			continue
 		}
@@ -618,11 +618,11 @@ func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.
 			if cerrdefs.IsNotFound(err) {
 				continue
 			}
-			return runtime.Recovered{}, false, fmt.Errorf("recovering %s: %w", arn, err)
+			return driver.Recovered{}, false, fmt.Errorf("recovering %s: %w", arn, err)
 		}
 		st := insp.Container.State
 		c := &ctr{t: t, name: cs.Name, spec: cs, id: s.ID}
-		status := runtime.ContainerStatus{Name: cs.Name, RuntimeID: s.ID}
+		status := driver.ContainerStatus{Name: cs.Name, RuntimeID: s.ID}
 		if st != nil {
 			status.StartedAt, _ = time.Parse(time.RFC3339Nano, st.StartedAt)
 		}
@@ -632,10 +632,10 @@ func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.
 			d.cli.ContainerRemove(ctx, s.ID, client.ContainerRemoveOptions{Force: true})
 			continue
 		case st.Running:
-			status.Status = runtime.StatusRunning
+			status.Status = driver.StatusRunning
 			status.Bindings = d.bindingsOf(insp.Container, cs)
 			if cs.HealthCheck != nil {
-				status.Health = runtime.HealthUnknown
+				status.Health = driver.HealthUnknown
 				if st.Health != nil {
 					status.Health = healthOf(st.Health.Status)
 				}
@@ -643,7 +643,7 @@ func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.
 			running = append(running, c)
 		default:
 			code := int32(st.ExitCode)
-			status.Status, status.ExitCode = runtime.StatusStopped, &code
+			status.Status, status.ExitCode = driver.StatusStopped, &code
 			if st.OOMKilled {
 				status.Reason = "OutOfMemoryError: Container killed due to memory usage"
 			}
@@ -651,7 +651,7 @@ func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.
 		all = append(all, c)
 		t.lc.Restore(status)
 	}
-	out := runtime.Recovered{Spec: spec, Containers: t.lc.Statuses()}
+	out := driver.Recovered{Spec: spec, Containers: t.lc.Statuses()}
 	if len(running) == 0 {
 		out.Lost = true
 		if !d.keep {
@@ -666,7 +666,7 @@ func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.
 	d.mu.Lock()
 	if d.tasks[arn] != nil {
 		d.mu.Unlock()
-		return runtime.Recovered{}, false, nil
+		return driver.Recovered{}, false, nil
 	}
 	d.tasks[arn] = t
 	d.mu.Unlock()
@@ -680,4 +680,4 @@ func (d *Driver) recoverTask(ctx context.Context, arn string, items []container.
 	return out, true, nil
 }
 
-var _ runtime.Drainer = (*Driver)(nil)
+var _ driver.Drainer = (*Driver)(nil)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/runtime"
-	"github.com/ecsd/ecsd/internal/runtime/internal/lifecycle"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/driver/internal/lifecycle"
 )
 
 // Behavior is what a fake container does.
@@ -62,7 +62,7 @@ func BehaviorFromEnv(env map[string]string) Behavior {
 
 // BehaviorFunc chooses a container's behaviour; ok=false falls back to
 // BehaviorFromEnv.
-type BehaviorFunc func(task runtime.TaskSpec, c runtime.ContainerSpec) (b Behavior, ok bool)
+type BehaviorFunc func(task driver.TaskSpec, c driver.ContainerSpec) (b Behavior, ok bool)
 
 // Machine is a fake host holding fake tasks.
 type Machine struct {
@@ -113,7 +113,7 @@ func (m *Machine) Tasks() int {
 	return len(m.tasks)
 }
 
-func (m *Machine) behavior(spec runtime.TaskSpec, c runtime.ContainerSpec) Behavior {
+func (m *Machine) behavior(spec driver.TaskSpec, c driver.ContainerSpec) Behavior {
 	m.mu.Lock()
 	b, ok := m.images[c.Image]
 	f := m.behave
@@ -134,23 +134,23 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Driver is a runtime.Driver on a Machine.
+// Driver is a driver.Driver on a Machine.
 type Driver struct {
 	m       *Machine
-	emitter *runtime.Emitter
+	emitter *driver.Emitter
 	closed  atomic.Bool
 }
 
-var _ runtime.Driver = (*Driver)(nil)
+var _ driver.Driver = (*Driver)(nil)
 
 // New returns a Driver on a new private Machine.
-func New(clk clock.Clock, sink runtime.Sink, opts Options) *Driver {
+func New(clk clock.Clock, sink driver.Sink, opts Options) *Driver {
 	return NewMachine(clk).NewDriver(sink, opts)
 }
 
 // NewDriver returns a Driver on m delivering events to sink.
-func (m *Machine) NewDriver(sink runtime.Sink, opts Options) *Driver {
-	return &Driver{m: m, emitter: runtime.NewEmitter(sink, opts.Logger)}
+func (m *Machine) NewDriver(sink driver.Sink, opts Options) *Driver {
+	return &Driver{m: m, emitter: driver.NewEmitter(sink, opts.Logger)}
 }
 
 // Machine returns the driver's machine.
@@ -163,18 +163,18 @@ func (d *Driver) Name() string { return "fake" }
 func (d *Driver) Drain(ctx context.Context) error { return d.emitter.Drain(ctx) }
 
 // Start begins running spec.
-func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) error {
+func (d *Driver) Start(ctx context.Context, spec driver.TaskSpec) error {
 	if d.closed.Load() {
-		return runtime.ErrClosed
+		return driver.ErrClosed
 	}
-	if err := runtime.Validate(spec); err != nil {
+	if err := driver.Validate(spec); err != nil {
 		return err
 	}
 	m := d.m
 	m.mu.Lock()
 	if old := m.tasks[spec.TaskARN]; old != nil && !old.lc.Done() {
 		m.mu.Unlock()
-		return fmt.Errorf("starting %s: %w", spec.TaskARN, runtime.ErrTaskExists)
+		return fmt.Errorf("starting %s: %w", spec.TaskARN, driver.ErrTaskExists)
 	}
 	t := &task{m: m, ctrs: map[string]*container{}}
 	t.owner.Store(d)
@@ -192,16 +192,16 @@ func (d *Driver) Stop(ctx context.Context, taskARN string) error {
 	t := m.tasks[taskARN]
 	m.mu.Unlock()
 	if t == nil || t.owner.Load() != d || t.lc.Done() {
-		return fmt.Errorf("stopping %s: %w", taskARN, runtime.ErrUnknownTask)
+		return fmt.Errorf("stopping %s: %w", taskARN, driver.ErrUnknownTask)
 	}
 	t.lc.Stop()
 	return nil
 }
 
 // Recover adopts the machine's tasks that no open driver owns.
-func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
+func (d *Driver) Recover(ctx context.Context) ([]driver.Recovered, error) {
 	if d.closed.Load() {
-		return nil, runtime.ErrClosed
+		return nil, driver.ErrClosed
 	}
 	m := d.m
 	m.mu.Lock()
@@ -216,12 +216,12 @@ func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
 	m.lost = nil
 	m.mu.Unlock()
 
-	var out []runtime.Recovered
+	var out []driver.Recovered
 	for _, t := range adopted {
-		out = append(out, runtime.Recovered{Spec: t.lc.Spec(), Containers: t.lc.Statuses()})
+		out = append(out, driver.Recovered{Spec: t.lc.Spec(), Containers: t.lc.Statuses()})
 	}
 	for _, t := range lost {
-		out = append(out, runtime.Recovered{Spec: t.lc.Spec(), Containers: t.lc.Statuses(), Lost: true})
+		out = append(out, driver.Recovered{Spec: t.lc.Spec(), Containers: t.lc.Statuses(), Lost: true})
 	}
 	return out, nil
 }
@@ -252,7 +252,7 @@ type task struct {
 
 type container struct {
 	name      string
-	spec      *runtime.ContainerSpec
+	spec      *driver.ContainerSpec
 	b         Behavior
 	running   bool
 	exited    bool
@@ -263,7 +263,7 @@ type container struct {
 	stepTimer, exitTimer, probeTimer, stopTimer clock.Timer
 }
 
-func (t *task) emit(ev runtime.Event) {
+func (t *task) emit(ev driver.Event) {
 	if d := t.owner.Load(); d != nil {
 		d.emitter.Emit(ev)
 	}
@@ -320,7 +320,7 @@ func (t *task) run(c *container) {
 	}
 	m.nextID++
 	id := fmt.Sprintf("fake-%d", m.nextID)
-	var bindings []runtime.NetworkBinding
+	var bindings []driver.NetworkBinding
 	for _, pm := range c.spec.PortMappings {
 		host := pm.HostPort
 		if host == 0 {
@@ -332,9 +332,9 @@ func (t *task) run(c *container) {
 		}
 		proto := pm.Protocol
 		if proto == "" {
-			proto = runtime.DefaultProtocol
+			proto = driver.DefaultProtocol
 		}
-		bindings = append(bindings, runtime.NetworkBinding{BindIP: "127.0.0.1", ContainerPort: pm.ContainerPort, HostPort: host, Protocol: proto})
+		bindings = append(bindings, driver.NetworkBinding{BindIP: "127.0.0.1", ContainerPort: pm.ContainerPort, HostPort: host, Protocol: proto})
 	}
 	c.running = true
 	c.startedAt = m.clock.Now()
@@ -381,7 +381,7 @@ func (t *task) StopContainer(name string) {
 	if c.b.IgnoreSIGTERM {
 		timeout := c.spec.EffectiveStopTimeout()
 		t.after(c, &c.stopTimer, timeout, func() {
-			t.exit(c, runtime.ExitCodeSIGKILL, fmt.Sprintf("Stop timeout (%s) elapsed; killed with SIGKILL", timeout))
+			t.exit(c, driver.ExitCodeSIGKILL, fmt.Sprintf("Stop timeout (%s) elapsed; killed with SIGKILL", timeout))
 		})
 		return
 	}
@@ -423,4 +423,4 @@ func (t *task) exit(c *container, code int32, reason string) {
 	t.lc.Exited(c.name, &code, reason)
 }
 
-var _ runtime.Drainer = (*Driver)(nil)
+var _ driver.Drainer = (*Driver)(nil)

@@ -17,7 +17,7 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 
-	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/driver"
 )
 
 // EnsureDemoImage makes image ref (normally ecsd/demoapp:<tag>) exist in
@@ -211,7 +211,7 @@ func (d *Driver) ensureImage(ctx context.Context, image string) error {
 	if _, err := d.cli.ImageInspect(ctx, image); err == nil {
 		return nil
 	}
-	if _, ok := runtime.IsDemoImage(image); ok && d.demoBinary != "" {
+	if _, ok := driver.IsDemoImage(image); ok && d.demoBinary != "" {
 		return EnsureDemoImage(ctx, d.cli, image, d.demoBinary)
 	}
 	resp, err := d.cli.ImagePull(ctx, image, client.ImagePullOptions{})

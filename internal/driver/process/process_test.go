@@ -16,8 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ecsd/ecsd/internal/demoapp"
-	"github.com/ecsd/ecsd/internal/runtime"
-	"github.com/ecsd/ecsd/internal/runtime/runtimetest"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/driver/drivertest"
 )
 
 // TestMain lets the test binary act as `ecsd demoapp`, the default
@@ -37,9 +37,9 @@ const (
 	stopTimeout = 500 * time.Millisecond
 )
 
-func newDriver(t *testing.T, dataDir string) (*Driver, *runtimetest.Recorder) {
+func newDriver(t *testing.T, dataDir string) (*Driver, *drivertest.Recorder) {
 	t.Helper()
-	rec := runtimetest.NewRecorder()
+	rec := drivertest.NewRecorder()
 	d, err := New(rec.Sink, Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +52,8 @@ func newDriver(t *testing.T, dataDir string) (*Driver, *runtimetest.Recorder) {
 }
 
 // killStarted kills every process group the recorder saw start.
-func killStarted(rec *runtimetest.Recorder) {
-	for _, ev := range rec.Filter(runtimetest.Match{Kind: runtime.Started}) {
+func killStarted(rec *drivertest.Recorder) {
+	for _, ev := range rec.Filter(drivertest.Match{Kind: driver.Started}) {
 		if pid, err := strconv.Atoi(strings.TrimPrefix(ev.RuntimeID, "pid:")); err == nil {
 			syscall.Kill(-pid, syscall.SIGKILL)
 		}
@@ -61,19 +61,19 @@ func killStarted(rec *runtimetest.Recorder) {
 }
 
 // demoSpec is one essential demo-app container with a fast health check.
-func demoSpec(taskARN string, env map[string]string) runtime.TaskSpec {
+func demoSpec(taskARN string, env map[string]string) driver.TaskSpec {
 	e := map[string]string{"VERSION": "v1", "GORACE": "atexit_sleep_ms=0"}
 	for k, v := range env {
 		e[k] = v
 	}
-	return runtime.TaskSpec{
+	return driver.TaskSpec{
 		TaskARN: taskARN, Cluster: "default", Family: "web", Revision: 1,
-		Containers: []runtime.ContainerSpec{{
+		Containers: []driver.ContainerSpec{{
 			Name: "web", Image: "ecsd/demoapp:v1", Essential: true,
 			Environment:  e,
-			PortMappings: []runtime.PortMapping{{ContainerPort: 8080}},
+			PortMappings: []driver.PortMapping{{ContainerPort: 8080}},
 			StopTimeout:  stopTimeout,
-			HealthCheck: &runtime.HealthCheck{
+			HealthCheck: &driver.HealthCheck{
 				Command:  []string{"CMD-SHELL", "/ecsd demoapp check"},
 				Interval: interval, Timeout: 2 * time.Second, Retries: 2,
 			},
@@ -81,7 +81,7 @@ func demoSpec(taskARN string, env map[string]string) runtime.TaskSpec {
 	}
 }
 
-func get(t *testing.T, b runtime.NetworkBinding, path string) (int, string) {
+func get(t *testing.T, b driver.NetworkBinding, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + b.BindIP + ":" + strconv.Itoa(int(b.HostPort)) + path)
 	if err != nil {
@@ -92,8 +92,8 @@ func get(t *testing.T, b runtime.NetworkBinding, path string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func match(taskARN string, kind runtime.EventKind) runtimetest.Match {
-	return runtimetest.Match{TaskARN: taskARN, Kind: kind}
+func match(taskARN string, kind driver.EventKind) drivertest.Match {
+	return drivertest.Match{TaskARN: taskARN, Kind: kind}
 }
 
 func TestServeHealthyAndStop(t *testing.T) {
@@ -103,32 +103,32 @@ func TestServeHealthyAndStop(t *testing.T) {
 	if err := d.Start(ctx, demoSpec(arn, nil)); err != nil {
 		t.Fatal(err)
 	}
-	started := rec.Require(t, match(arn, runtime.Started))
+	started := rec.Require(t, match(arn, driver.Started))
 	if len(started.Bindings) != 1 || started.Bindings[0].BindIP != "127.0.0.1" || started.Bindings[0].ContainerPort != 8080 ||
-		started.Bindings[0].HostPort == 0 || !strings.HasPrefix(started.RuntimeID, "pid:") || started.Health != runtime.HealthUnknown {
+		started.Bindings[0].HostPort == 0 || !strings.HasPrefix(started.RuntimeID, "pid:") || started.Health != driver.HealthUnknown {
 		t.Fatalf("Started = %v", started)
 	}
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Kind: runtime.HealthChanged, Health: runtime.HealthHealthy})
+	rec.Require(t, drivertest.Match{TaskARN: arn, Kind: driver.HealthChanged, Health: driver.HealthHealthy})
 	if code, body := get(t, started.Bindings[0], "/"); code != 200 || body != "v1\n" {
 		t.Fatalf("GET / = %d %q", code, body)
 	}
-	if err := d.Start(ctx, demoSpec(arn, nil)); !errors.Is(err, runtime.ErrTaskExists) {
+	if err := d.Start(ctx, demoSpec(arn, nil)); !errors.Is(err, driver.ErrTaskExists) {
 		t.Fatalf("duplicate Start: %v", err)
 	}
 	if err := d.Stop(ctx, arn); err != nil {
 		t.Fatal(err)
 	}
-	exit := rec.Require(t, match(arn, runtime.Exited))
+	exit := rec.Require(t, match(arn, driver.Exited))
 	if exit.ExitCode == nil || *exit.ExitCode != 0 {
 		t.Fatalf("Exited = %v", exit)
 	}
-	rec.Require(t, match(arn, runtime.TaskStopped))
-	kinds := rec.Kinds(runtimetest.Match{TaskARN: arn, Container: "web"})
-	want := []runtime.EventKind{runtime.PullStarted, runtime.PullStopped, runtime.Started, runtime.HealthChanged, runtime.Exited}
+	rec.Require(t, match(arn, driver.TaskStopped))
+	kinds := rec.Kinds(drivertest.Match{TaskARN: arn, Container: "web"})
+	want := []driver.EventKind{driver.PullStarted, driver.PullStopped, driver.Started, driver.HealthChanged, driver.Exited}
 	if strings.Join(kindStrings(kinds), ",") != strings.Join(kindStrings(want), ",") {
 		t.Fatalf("events %v, want %v", kinds, want)
 	}
-	taskDir := filepath.Join(dir, "tasks", runtime.TaskID(arn))
+	taskDir := filepath.Join(dir, "tasks", driver.TaskID(arn))
 	if _, err := os.Stat(filepath.Join(taskDir, "state.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("state file left behind: %v", err)
 	}
@@ -136,12 +136,12 @@ func TestServeHealthyAndStop(t *testing.T) {
 	if err != nil || !strings.Contains(string(log), "msg=listening") {
 		t.Fatalf("container log: %v\n%s", err, log)
 	}
-	if err := d.Stop(ctx, arn); !errors.Is(err, runtime.ErrUnknownTask) {
+	if err := d.Stop(ctx, arn); !errors.Is(err, driver.ErrUnknownTask) {
 		t.Fatalf("Stop after TaskStopped: %v", err)
 	}
 }
 
-func kindStrings(ks []runtime.EventKind) []string {
+func kindStrings(ks []driver.EventKind) []string {
 	var out []string
 	for _, k := range ks {
 		out = append(out, string(k))
@@ -152,12 +152,12 @@ func kindStrings(ks []runtime.EventKind) []string {
 func TestCrashAtOnce(t *testing.T) {
 	d, rec := newDriver(t, t.TempDir())
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_CRASH_AFTER": "0s"}))
-	ev := rec.Require(t, match(arn, runtime.Exited))
+	ev := rec.Require(t, match(arn, driver.Exited))
 	if ev.ExitCode == nil || *ev.ExitCode != 1 {
 		t.Fatalf("Exited = %v", ev)
 	}
-	rec.Require(t, match(arn, runtime.TaskStopped))
-	if _, ok := rec.Find(match(arn, runtime.Started)); !ok {
+	rec.Require(t, match(arn, driver.TaskStopped))
+	if _, ok := rec.Find(match(arn, driver.Started)); !ok {
 		t.Fatal("no Started before Exited")
 	}
 }
@@ -166,9 +166,9 @@ func TestIgnoreSIGTERMIsKilled(t *testing.T) {
 	d, rec := newDriver(t, t.TempDir())
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_IGNORE_SIGTERM": "1"}))
 	// Healthy means serving, so the app's SIGTERM handler is installed.
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Health: runtime.HealthHealthy})
+	rec.Require(t, drivertest.Match{TaskARN: arn, Health: driver.HealthHealthy})
 	d.Stop(context.Background(), arn)
-	ev := rec.Require(t, match(arn, runtime.Exited))
+	ev := rec.Require(t, match(arn, driver.Exited))
 	if ev.ExitCode == nil || *ev.ExitCode != 137 || !strings.Contains(ev.Reason, "SIGKILL") {
 		t.Fatalf("Exited = %v", ev)
 	}
@@ -177,52 +177,52 @@ func TestIgnoreSIGTERMIsKilled(t *testing.T) {
 func TestUnhealthy(t *testing.T) {
 	d, rec := newDriver(t, t.TempDir())
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_HEALTH": "fail"}))
-	rec.Require(t, runtimetest.Match{TaskARN: arn, Kind: runtime.HealthChanged, Health: runtime.HealthUnhealthy})
-	if _, ok := rec.Find(runtimetest.Match{Health: runtime.HealthHealthy}); ok {
+	rec.Require(t, drivertest.Match{TaskARN: arn, Kind: driver.HealthChanged, Health: driver.HealthUnhealthy})
+	if _, ok := rec.Find(drivertest.Match{Health: driver.HealthHealthy}); ok {
 		t.Fatal("was healthy")
 	}
 	d.Stop(context.Background(), arn)
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 }
 
 func TestCommandsDependenciesAndFailures(t *testing.T) {
 	d, rec := newDriver(t, t.TempDir())
-	spec := runtime.TaskSpec{TaskARN: arn, Containers: []runtime.ContainerSpec{
+	spec := driver.TaskSpec{TaskARN: arn, Containers: []driver.ContainerSpec{
 		{Name: "init", EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{`echo "init $GREETING from $PWD"`},
 			Environment: map[string]string{"GREETING": "hello"}, WorkingDirectory: "/"},
 		{Name: "app", Essential: true, EntryPoint: []string{"sh", "-c", `test -z "$HOME" && exit 3`},
-			DependsOn:   []runtime.Dependency{{ContainerName: "init", Condition: runtime.ConditionSuccess}},
-			HealthCheck: &runtime.HealthCheck{Command: []string{"CMD", "true"}, Interval: time.Hour}},
+			DependsOn:   []driver.Dependency{{ContainerName: "init", Condition: driver.ConditionSuccess}},
+			HealthCheck: &driver.HealthCheck{Command: []string{"CMD", "true"}, Interval: time.Hour}},
 	}}
 	if err := d.Start(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}
-	rec.Require(t, match(arn, runtime.TaskStopped))
+	rec.Require(t, match(arn, driver.TaskStopped))
 	var exits []string
-	for _, ev := range rec.Filter(match(arn, runtime.Exited)) {
+	for _, ev := range rec.Filter(match(arn, driver.Exited)) {
 		exits = append(exits, ev.Container+"="+strconv.Itoa(int(*ev.ExitCode)))
 	}
 	// init ran first and succeeded; app saw only the given env (no HOME).
 	if strings.Join(exits, " ") != "init=0 app=3" {
 		t.Fatalf("exits %v\n%s", exits, rec.Dump())
 	}
-	log, _ := os.ReadFile(filepath.Join(d.dataDir, "tasks", runtime.TaskID(arn), "init.log"))
+	log, _ := os.ReadFile(filepath.Join(d.dataDir, "tasks", driver.TaskID(arn), "init.log"))
 	if string(log) != "init hello from /\n" {
 		t.Fatalf("init.log = %q", log)
 	}
 
 	// A missing executable fails to start; the essential failure stops the task.
-	bad := runtime.TaskSpec{TaskARN: arn + "-bad", Containers: []runtime.ContainerSpec{
+	bad := driver.TaskSpec{TaskARN: arn + "-bad", Containers: []driver.ContainerSpec{
 		{Name: "x", Essential: true, Image: "busybox", Command: []string{"no-such-binary-ecsd"}},
 	}}
 	d.Start(context.Background(), bad)
-	ev := rec.Require(t, match(bad.TaskARN, runtime.StartFailed))
+	ev := rec.Require(t, match(bad.TaskARN, driver.StartFailed))
 	if !strings.HasPrefix(ev.Reason, "CannotStartContainerError: ") {
 		t.Fatalf("reason %q", ev.Reason)
 	}
-	rec.Require(t, match(bad.TaskARN, runtime.TaskStopped))
+	rec.Require(t, match(bad.TaskARN, driver.TaskStopped))
 
-	if err := d.Start(context.Background(), runtime.TaskSpec{TaskARN: "x"}); err == nil {
+	if err := d.Start(context.Background(), driver.TaskSpec{TaskARN: "x"}); err == nil {
 		t.Fatal("invalid spec accepted")
 	}
 }
@@ -237,13 +237,13 @@ func waitGone(t *testing.T, pid int) {
 	defer unix.Close(fd)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
-		if _, err := unix.Poll(fds, int(runtimetest.SafetyTimeout.Milliseconds())); err != unix.EINTR {
+		if _, err := unix.Poll(fds, int(drivertest.SafetyTimeout.Milliseconds())); err != unix.EINTR {
 			return
 		}
 	}
 }
 
-func pidOf(ev runtime.Event) int {
+func pidOf(ev driver.Event) int {
 	pid, _ := strconv.Atoi(strings.TrimPrefix(ev.RuntimeID, "pid:"))
 	return pid
 }
@@ -255,9 +255,9 @@ func TestRecoverAfterRestart(t *testing.T) {
 	lostARN := arn + "-lost"
 	d1.Start(ctx, demoSpec(arn, nil))
 	d1.Start(ctx, demoSpec(lostARN, nil))
-	started := rec1.Require(t, match(arn, runtime.Started))
-	rec1.Require(t, runtimetest.Match{TaskARN: arn, Health: runtime.HealthHealthy})
-	lostStarted := rec1.Require(t, match(lostARN, runtime.Started))
+	started := rec1.Require(t, match(arn, driver.Started))
+	rec1.Require(t, drivertest.Match{TaskARN: arn, Health: driver.HealthHealthy})
+	lostStarted := rec1.Require(t, match(lostARN, driver.Started))
 	d1.Close() // "ecsd stops": the processes keep running
 
 	// One task dies while no driver watches.
@@ -269,7 +269,7 @@ func TestRecoverAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byARN := map[string]runtime.Recovered{}
+	byARN := map[string]driver.Recovered{}
 	for _, r := range got {
 		byARN[r.Spec.TaskARN] = r
 	}
@@ -278,14 +278,14 @@ func TestRecoverAfterRestart(t *testing.T) {
 	}
 	r := byARN[arn]
 	c := r.Containers[0]
-	if r.Lost || c.Status != runtime.StatusRunning || c.RuntimeID != started.RuntimeID ||
-		len(c.Bindings) != 1 || c.Bindings[0] != started.Bindings[0] || c.Health != runtime.HealthHealthy {
+	if r.Lost || c.Status != driver.StatusRunning || c.RuntimeID != started.RuntimeID ||
+		len(c.Bindings) != 1 || c.Bindings[0] != started.Bindings[0] || c.Health != driver.HealthHealthy {
 		t.Fatalf("recovered %+v", r)
 	}
 	if r.Spec.Family != "web" || r.Spec.Containers[0].HealthCheck == nil {
 		t.Fatalf("recovered spec %+v", r.Spec)
 	}
-	if l := byARN[lostARN]; !l.Lost || l.Containers[0].Status != runtime.StatusStopped {
+	if l := byARN[lostARN]; !l.Lost || l.Containers[0].Status != driver.StatusStopped {
 		t.Fatalf("lost task %+v", l)
 	}
 	if code, body := get(t, c.Bindings[0], "/"); code != 200 || body != "v1\n" {
@@ -299,12 +299,12 @@ func TestRecoverAfterRestart(t *testing.T) {
 	if err := d2.Stop(ctx, arn); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec2.Require(t, match(arn, runtime.Exited))
+	ev := rec2.Require(t, match(arn, driver.Exited))
 	if ev.ExitCode != nil || !strings.Contains(ev.Reason, "unknown") {
 		t.Fatalf("Exited = %v", ev)
 	}
-	rec2.Require(t, match(arn, runtime.TaskStopped))
-	if n := len(rec1.Filter(match(arn, runtime.Exited))); n != 0 {
+	rec2.Require(t, match(arn, driver.TaskStopped))
+	if n := len(rec1.Filter(match(arn, driver.Exited))); n != 0 {
 		t.Fatal("closed driver reported an exit")
 	}
 }
@@ -325,7 +325,7 @@ func TestRecoverResumesHealthChecks(t *testing.T) {
 		t.Fatalf("Recover = %+v, %v", got, err)
 	}
 	os.WriteFile(marker, nil, 0o644)
-	rec2.Require(t, runtimetest.Match{TaskARN: arn, Kind: runtime.HealthChanged, Health: runtime.HealthUnhealthy})
+	rec2.Require(t, drivertest.Match{TaskARN: arn, Kind: driver.HealthChanged, Health: driver.HealthUnhealthy})
 	d2.Stop(ctx, arn)
-	rec2.Require(t, match(arn, runtime.TaskStopped))
+	rec2.Require(t, match(arn, driver.TaskStopped))
 }

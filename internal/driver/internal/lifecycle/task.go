@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/runtime"
+	"github.com/ecsd/ecsd/internal/driver"
 )
 
 // Backend carries out a Task's decisions. Its methods are called without
@@ -36,15 +36,15 @@ const (
 )
 
 type container struct {
-	spec        *runtime.ContainerSpec
+	spec        *driver.ContainerSpec
 	phase       phase
 	started     bool // reached running at some point
 	everHealthy bool
-	health      runtime.HealthStatus
+	health      driver.HealthStatus
 	exitCode    *int32
 	reason      string
 	runtimeID   string
-	bindings    []runtime.NetworkBinding
+	bindings    []driver.NetworkBinding
 	startedAt   time.Time
 	stopSent    bool
 	dependents  []*container
@@ -53,9 +53,9 @@ type container struct {
 // Task is the state machine of one task. All methods are safe for
 // concurrent use.
 type Task struct {
-	spec    runtime.TaskSpec
+	spec    driver.TaskSpec
 	clock   clock.Clock
-	emit    func(runtime.Event)
+	emit    func(driver.Event)
 	backend Backend
 
 	mu       sync.Mutex
@@ -66,9 +66,9 @@ type Task struct {
 }
 
 // New returns the state machine for spec, which must have passed
-// runtime.Validate. emit must not block (runtime.Emitter.Emit). Nothing
+// driver.Validate. emit must not block (driver.Emitter.Emit). Nothing
 // happens until Begin.
-func New(spec runtime.TaskSpec, clk clock.Clock, emit func(runtime.Event), backend Backend) *Task {
+func New(spec driver.TaskSpec, clk clock.Clock, emit func(driver.Event), backend Backend) *Task {
 	t := &Task{spec: spec, clock: clk, emit: emit, backend: backend, byName: map[string]*container{}}
 	for i := range t.spec.Containers {
 		c := &container{spec: &t.spec.Containers[i]}
@@ -88,7 +88,7 @@ func New(spec runtime.TaskSpec, clk clock.Clock, emit func(runtime.Event), backe
 // Restore sets a container's state from a previous driver's records before
 // Begin, for Recover. A container left waiting starts when its
 // dependencies are met, as usual.
-func (t *Task) Restore(st runtime.ContainerStatus) {
+func (t *Task) Restore(st driver.ContainerStatus) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.byName[st.Name]
@@ -97,20 +97,20 @@ func (t *Task) Restore(st runtime.ContainerStatus) {
 	}
 	c.runtimeID, c.bindings, c.startedAt = st.RuntimeID, st.Bindings, st.StartedAt
 	c.health, c.exitCode, c.reason = st.Health, st.ExitCode, st.Reason
-	c.everHealthy = st.Health == runtime.HealthHealthy
+	c.everHealthy = st.Health == driver.HealthHealthy
 	switch st.Status {
-	case runtime.StatusRunning:
+	case driver.StatusRunning:
 		c.phase, c.started = running, true
-	case runtime.StatusStopped:
+	case driver.StatusStopped:
 		c.phase, c.started = terminal, !st.StartedAt.IsZero()
 	}
 }
 
 // Spec returns the task's spec.
-func (t *Task) Spec() runtime.TaskSpec { return t.spec }
+func (t *Task) Spec() driver.TaskSpec { return t.spec }
 
 // Container returns the spec of the named container.
-func (t *Task) Container(name string) (*runtime.ContainerSpec, bool) {
+func (t *Task) Container(name string) (*driver.ContainerSpec, bool) {
 	c := t.byName[name] // byName is immutable after New
 	if c == nil {
 		return nil, false
@@ -141,22 +141,22 @@ func (t *Task) Done() bool {
 }
 
 // Statuses returns the containers' current states, in spec order.
-func (t *Task) Statuses() []runtime.ContainerStatus {
+func (t *Task) Statuses() []driver.ContainerStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]runtime.ContainerStatus, 0, len(t.ctrs))
+	out := make([]driver.ContainerStatus, 0, len(t.ctrs))
 	for _, c := range t.ctrs {
-		st := runtime.ContainerStatus{
+		st := driver.ContainerStatus{
 			Name: c.spec.Name, RuntimeID: c.runtimeID, ExitCode: c.exitCode, Reason: c.reason,
 			Health: c.health, Bindings: c.bindings, StartedAt: c.startedAt,
 		}
 		switch c.phase {
 		case waiting, starting:
-			st.Status = runtime.StatusPending
+			st.Status = driver.StatusPending
 		case running:
-			st.Status = runtime.StatusRunning
+			st.Status = driver.StatusRunning
 		case terminal:
-			st.Status = runtime.StatusStopped
+			st.Status = driver.StatusStopped
 		}
 		out = append(out, st)
 	}
@@ -164,12 +164,12 @@ func (t *Task) Statuses() []runtime.ContainerStatus {
 }
 
 // Pulling reports that the image pull of a starting container began.
-func (t *Task) Pulling(name string) { t.simple(name, runtime.PullStarted) }
+func (t *Task) Pulling(name string) { t.simple(name, driver.PullStarted) }
 
 // Pulled reports that the image of a starting container is available.
-func (t *Task) Pulled(name string) { t.simple(name, runtime.PullStopped) }
+func (t *Task) Pulled(name string) { t.simple(name, driver.PullStopped) }
 
-func (t *Task) simple(name string, kind runtime.EventKind) {
+func (t *Task) simple(name string, kind driver.EventKind) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if c := t.byName[name]; c != nil && c.phase == starting {
@@ -180,16 +180,16 @@ func (t *Task) simple(name string, kind runtime.EventKind) {
 // PullFailed reports that a container's image cannot be had. reason should
 // start with "CannotPullContainerError: ".
 func (t *Task) PullFailed(name, reason string) {
-	t.update(func() { t.finish(t.byName[name], runtime.PullFailed, nil, reason) })
+	t.update(func() { t.finish(t.byName[name], driver.PullFailed, nil, reason) })
 }
 
 // StartFailed reports that a container could not be created or started.
 func (t *Task) StartFailed(name, reason string) {
-	t.update(func() { t.finish(t.byName[name], runtime.StartFailed, nil, reason) })
+	t.update(func() { t.finish(t.byName[name], driver.StartFailed, nil, reason) })
 }
 
 // Started reports that a container runs.
-func (t *Task) Started(name, runtimeID string, bindings []runtime.NetworkBinding) {
+func (t *Task) Started(name, runtimeID string, bindings []driver.NetworkBinding) {
 	t.update(func() {
 		c := t.byName[name]
 		if c == nil || c.phase >= running {
@@ -197,10 +197,10 @@ func (t *Task) Started(name, runtimeID string, bindings []runtime.NetworkBinding
 		}
 		c.phase, c.started = running, true
 		c.runtimeID, c.bindings, c.startedAt = runtimeID, bindings, t.clock.Now()
-		ev := t.event(c, runtime.Started)
+		ev := t.event(c, driver.Started)
 		ev.RuntimeID, ev.Bindings = runtimeID, bindings
 		if c.spec.HealthCheck != nil {
-			c.health = runtime.HealthUnknown
+			c.health = driver.HealthUnknown
 			ev.Health = c.health
 		}
 		t.emit(ev)
@@ -208,17 +208,17 @@ func (t *Task) Started(name, runtimeID string, bindings []runtime.NetworkBinding
 }
 
 // SetHealth reports a running container's health; only changes are emitted.
-func (t *Task) SetHealth(name string, h runtime.HealthStatus) {
+func (t *Task) SetHealth(name string, h driver.HealthStatus) {
 	t.update(func() {
 		c := t.byName[name]
 		if c == nil || c.phase != running || c.health == h {
 			return
 		}
 		c.health = h
-		if h == runtime.HealthHealthy {
+		if h == driver.HealthHealthy {
 			c.everHealthy = true
 		}
-		ev := t.event(c, runtime.HealthChanged)
+		ev := t.event(c, driver.HealthChanged)
 		ev.Health = h
 		t.emit(ev)
 	})
@@ -226,11 +226,11 @@ func (t *Task) SetHealth(name string, h runtime.HealthStatus) {
 
 // Exited reports that a container stopped; code is nil when unknown.
 func (t *Task) Exited(name string, code *int32, reason string) {
-	t.update(func() { t.finish(t.byName[name], runtime.Exited, code, reason) })
+	t.update(func() { t.finish(t.byName[name], driver.Exited, code, reason) })
 }
 
 // Health returns a container's current health ("" without a health check).
-func (t *Task) Health(name string) runtime.HealthStatus {
+func (t *Task) Health(name string) driver.HealthStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if c := t.byName[name]; c != nil {
@@ -239,8 +239,8 @@ func (t *Task) Health(name string) runtime.HealthStatus {
 	return ""
 }
 
-func (t *Task) event(c *container, kind runtime.EventKind) runtime.Event {
-	ev := runtime.Event{TaskARN: t.spec.TaskARN, Kind: kind, Time: t.clock.Now()}
+func (t *Task) event(c *container, kind driver.EventKind) driver.Event {
+	ev := driver.Event{TaskARN: t.spec.TaskARN, Kind: kind, Time: t.clock.Now()}
 	if c != nil {
 		ev.Container = c.spec.Name
 	}
@@ -248,7 +248,7 @@ func (t *Task) event(c *container, kind runtime.EventKind) runtime.Event {
 }
 
 // finish makes c terminal with the given event. Must hold t.mu.
-func (t *Task) finish(c *container, kind runtime.EventKind, code *int32, reason string) {
+func (t *Task) finish(c *container, kind driver.EventKind, code *int32, reason string) {
 	if c == nil || c.phase == terminal {
 		return
 	}
@@ -262,7 +262,7 @@ func (t *Task) finish(c *container, kind runtime.EventKind, code *int32, reason 
 type action struct {
 	start, stop string
 	done        bool
-	stopped     runtime.Event // with done: the TaskStopped event
+	stopped     driver.Event // with done: the TaskStopped event
 }
 
 // update runs change under the lock, recomputes what follows, then carries
@@ -305,12 +305,12 @@ func (t *Task) evaluate() []action {
 		for _, c := range t.ctrs {
 			switch {
 			case c.phase == waiting && t.stopping:
-				t.finish(c, runtime.Exited, nil, "Task stopped before the container started")
+				t.finish(c, driver.Exited, nil, "Task stopped before the container started")
 				changed = true
 			case c.phase == waiting:
 				ok, impossible := t.dependenciesMet(c)
 				if impossible != "" {
-					t.finish(c, runtime.StartFailed, nil, "CannotStartContainerError: "+impossible)
+					t.finish(c, driver.StartFailed, nil, "CannotStartContainerError: "+impossible)
 					changed = true
 				} else if ok {
 					c.phase = starting
@@ -329,7 +329,7 @@ func (t *Task) evaluate() []action {
 	}
 	if allTerminal {
 		t.done = true
-		actions = append(actions, action{done: true, stopped: t.event(nil, runtime.TaskStopped)})
+		actions = append(actions, action{done: true, stopped: t.event(nil, driver.TaskStopped)})
 	}
 	return actions
 }
@@ -352,25 +352,25 @@ func (t *Task) dependenciesMet(c *container) (ok bool, impossible string) {
 			return false, fmt.Sprintf("dependency %s does not exist", d.ContainerName)
 		}
 		switch d.Condition {
-		case runtime.ConditionStart:
+		case driver.ConditionStart:
 			if dep.started {
 				continue
 			}
 			if dep.phase == terminal {
 				return false, fmt.Sprintf("dependency %s stopped without starting (condition START)", dep.spec.Name)
 			}
-		case runtime.ConditionComplete:
+		case driver.ConditionComplete:
 			if dep.phase == terminal {
 				continue
 			}
-		case runtime.ConditionSuccess:
+		case driver.ConditionSuccess:
 			if dep.phase == terminal {
 				if dep.exitCode != nil && *dep.exitCode == 0 {
 					continue
 				}
 				return false, fmt.Sprintf("dependency %s did not exit successfully (condition SUCCESS, exit code %s)", dep.spec.Name, codeString(dep.exitCode))
 			}
-		case runtime.ConditionHealthy:
+		case driver.ConditionHealthy:
 			if dep.everHealthy {
 				continue
 			}

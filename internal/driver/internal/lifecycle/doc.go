@@ -5,7 +5,7 @@
 //
 // A driver creates one Task per task and reports what its runtime observed
 // (Pulling, Started, SetHealth, Exited, ...). The Task emits the matching
-// runtime.Events in order and tells the driver's Backend what to do next:
+// driver.Events in order and tells the driver's Backend what to do next:
 // start a container whose dependencies are met, stop a container, forget a
 // finished task. The Task never blocks and never calls the Backend while
 // holding its lock, so a Backend may report back synchronously.

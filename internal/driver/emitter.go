@@ -1,4 +1,4 @@
-package runtime
+package driver
 
 import (
 	"context"
@@ -75,7 +75,7 @@ func (e *Emitter) deliver() {
 func (e *Emitter) call(sink Sink, ev Event) {
 	defer func() {
 		if r := recover(); r != nil {
-			e.log.Error("runtime event sink panicked", "event", ev.String(), "panic", r)
+			e.log.Error("driver event sink panicked", "event", ev.String(), "panic", r)
 		}
 	}()
 	if sink != nil {

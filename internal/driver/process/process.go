@@ -22,8 +22,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/runtime"
-	"github.com/ecsd/ecsd/internal/runtime/internal/lifecycle"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/driver/internal/lifecycle"
 )
 
 // Options configure a Driver.
@@ -39,13 +39,13 @@ type Options struct {
 	DemoCommand []string
 }
 
-// Driver is the process runtime.Driver.
+// Driver is the process driver.Driver.
 type Driver struct {
 	dataDir string
 	clock   clock.Clock
 	log     *slog.Logger
 	demo    []string
-	emitter *runtime.Emitter
+	emitter *driver.Emitter
 
 	ctx    context.Context // cancelled by Close: stops health checks
 	cancel context.CancelFunc
@@ -59,10 +59,10 @@ type Driver struct {
 	tasks map[string]*task
 }
 
-var _ runtime.Driver = (*Driver)(nil)
+var _ driver.Driver = (*Driver)(nil)
 
 // New returns a process driver delivering events to sink.
-func New(sink runtime.Sink, opts Options) (*Driver, error) {
+func New(sink driver.Sink, opts Options) (*Driver, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("process driver: DataDir is required")
 	}
@@ -92,7 +92,7 @@ func New(sink runtime.Sink, opts Options) (*Driver, error) {
 		clock:   opts.Clock,
 		log:     opts.Logger.With("driver", "process"),
 		demo:    opts.DemoCommand,
-		emitter: runtime.NewEmitter(sink, opts.Logger),
+		emitter: driver.NewEmitter(sink, opts.Logger),
 		ctx:     ctx,
 		cancel:  cancel,
 		closeR:  p[0],
@@ -108,21 +108,21 @@ func (d *Driver) Name() string { return "process" }
 func (d *Driver) Drain(ctx context.Context) error { return d.emitter.Drain(ctx) }
 
 // Start begins running spec.
-func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) error {
+func (d *Driver) Start(ctx context.Context, spec driver.TaskSpec) error {
 	if d.closed.Load() {
-		return runtime.ErrClosed
+		return driver.ErrClosed
 	}
-	if err := runtime.Validate(spec); err != nil {
+	if err := driver.Validate(spec); err != nil {
 		return err
 	}
-	dir := filepath.Join(d.dataDir, "tasks", runtime.TaskID(spec.TaskARN))
+	dir := filepath.Join(d.dataDir, "tasks", driver.TaskID(spec.TaskARN))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("starting %s: %w", spec.TaskARN, err)
 	}
 	d.mu.Lock()
 	if old := d.tasks[spec.TaskARN]; old != nil && !old.lc.Done() {
 		d.mu.Unlock()
-		return fmt.Errorf("starting %s: %w", spec.TaskARN, runtime.ErrTaskExists)
+		return fmt.Errorf("starting %s: %w", spec.TaskARN, driver.ErrTaskExists)
 	}
 	t := d.newTask(spec, dir, &taskRecord{Spec: spec, Containers: map[string]*procRecord{}})
 	d.tasks[spec.TaskARN] = t
@@ -147,7 +147,7 @@ func (d *Driver) Stop(ctx context.Context, taskARN string) error {
 	t := d.tasks[taskARN]
 	d.mu.Unlock()
 	if t == nil || t.lc.Done() {
-		return fmt.Errorf("stopping %s: %w", taskARN, runtime.ErrUnknownTask)
+		return fmt.Errorf("stopping %s: %w", taskARN, driver.ErrUnknownTask)
 	}
 	t.lc.Stop()
 	return nil
@@ -183,23 +183,23 @@ func (d *Driver) Close() error {
 
 // taskRecord is the state file of a task.
 type taskRecord struct {
-	Spec       runtime.TaskSpec       `json:"spec"`
+	Spec       driver.TaskSpec        `json:"spec"`
 	Containers map[string]*procRecord `json:"containers"`
 }
 
 // procRecord is what we persist about one started container.
 type procRecord struct {
-	PID        int                      `json:"pid"`
-	StartTicks uint64                   `json:"startTicks"` // /proc/<pid>/stat starttime
-	StartedAt  time.Time                `json:"startedAt"`
-	Argv       []string                 `json:"argv"`
-	Env        []string                 `json:"env"`
-	Dir        string                   `json:"dir"`
-	Bindings   []runtime.NetworkBinding `json:"bindings,omitempty"`
-	Health     runtime.HealthStatus     `json:"health,omitempty"`
-	Exited     bool                     `json:"exited,omitempty"`
-	ExitCode   *int32                   `json:"exitCode,omitempty"`
-	Reason     string                   `json:"reason,omitempty"`
+	PID        int                     `json:"pid"`
+	StartTicks uint64                  `json:"startTicks"` // /proc/<pid>/stat starttime
+	StartedAt  time.Time               `json:"startedAt"`
+	Argv       []string                `json:"argv"`
+	Env        []string                `json:"env"`
+	Dir        string                  `json:"dir"`
+	Bindings   []driver.NetworkBinding `json:"bindings,omitempty"`
+	Health     driver.HealthStatus     `json:"health,omitempty"`
+	Exited     bool                    `json:"exited,omitempty"`
+	ExitCode   *int32                  `json:"exitCode,omitempty"`
+	Reason     string                  `json:"reason,omitempty"`
 }
 
 // task is one task; it is the lifecycle.Backend of its state machine.
@@ -217,7 +217,7 @@ type task struct {
 // proc is one container process.
 type proc struct {
 	name    string
-	spec    *runtime.ContainerSpec
+	spec    *driver.ContainerSpec
 	rec     *procRecord // shared with task.record
 	cmd     *exec.Cmd   // nil when adopted
 	adopted bool
@@ -232,7 +232,7 @@ type proc struct {
 	reported chan struct{} // closed once Started was reported
 }
 
-func (d *Driver) newTask(spec runtime.TaskSpec, dir string, rec *taskRecord) *task {
+func (d *Driver) newTask(spec driver.TaskSpec, dir string, rec *taskRecord) *task {
 	t := &task{d: d, arn: spec.TaskARN, dir: dir, record: rec, procs: map[string]*proc{}}
 	t.lc = lifecycle.New(spec, d.clock, d.emitter.Emit, t)
 	return t
@@ -285,10 +285,10 @@ func (t *task) StartContainer(name string) {
 }
 
 // launch starts the process of a container.
-func (t *task) launch(name string, spec *runtime.ContainerSpec) (*proc, error) {
+func (t *task) launch(name string, spec *driver.ContainerSpec) (*proc, error) {
 	argv, defaults := t.d.command(spec)
 	if len(argv) == 0 {
-		return nil, fmt.Errorf("container %s has no entryPoint or command (the process driver runs no images except %s)", name, runtime.DemoImageRepository)
+		return nil, fmt.Errorf("container %s has no entryPoint or command (the process driver runs no images except %s)", name, driver.DemoImageRepository)
 	}
 	bindings, err := allocatePorts(spec.PortMappings)
 	if err != nil {
@@ -303,7 +303,7 @@ func (t *task) launch(name string, spec *runtime.ContainerSpec) (*proc, error) {
 	if dir == "" {
 		dir = t.dir
 	}
-	logf, err := os.OpenFile(filepath.Join(t.dir, runtime.SafeName(name)+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(t.dir, driver.SafeName(name)+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (t *task) launch(name string, spec *runtime.ContainerSpec) (*proc, error) {
 		},
 	}
 	if spec.HealthCheck != nil {
-		p.rec.Health = runtime.HealthUnknown
+		p.rec.Health = driver.HealthUnknown
 	}
 	t.mu.Lock()
 	t.procs[name] = p
@@ -380,7 +380,7 @@ func (t *task) exited(p *proc, code *int32) {
 	case p.killed:
 		reason = fmt.Sprintf("Stop timeout (%s) elapsed; killed with SIGKILL", p.spec.EffectiveStopTimeout())
 		if code == nil {
-			c := runtime.ExitCodeSIGKILL
+			c := driver.ExitCodeSIGKILL
 			code = &c
 		}
 	case code == nil:
@@ -434,17 +434,17 @@ func (t *task) TaskDone() {
 }
 
 // command returns the argv for spec and env defaults that come with it.
-func (d *Driver) command(spec *runtime.ContainerSpec) (argv []string, defaults map[string]string) {
-	if tag, ok := runtime.IsDemoImage(spec.Image); ok && len(spec.EntryPoint) == 0 {
+func (d *Driver) command(spec *driver.ContainerSpec) (argv []string, defaults map[string]string) {
+	if tag, ok := driver.IsDemoImage(spec.Image); ok && len(spec.EntryPoint) == 0 {
 		return append(slices.Clone(d.demo), spec.Command...), map[string]string{"VERSION": tag}
 	}
 	return append(slices.Clone(spec.EntryPoint), spec.Command...), nil
 }
 
 // healthArgv returns the probe argv of a container's health check.
-func (d *Driver) healthArgv(spec *runtime.ContainerSpec) []string {
+func (d *Driver) healthArgv(spec *driver.ContainerSpec) []string {
 	hc := spec.HealthCheck.Command
-	_, demo := runtime.IsDemoImage(spec.Image)
+	_, demo := driver.IsDemoImage(spec.Image)
 	if hc[0] == "CMD-SHELL" {
 		cmd := hc[1]
 		if demo && strings.HasPrefix(cmd, "/ecsd ") {
@@ -540,15 +540,15 @@ func (d *Driver) probe(ctx context.Context, argv, env []string, dir string, time
 }
 
 // Recover re-attaches the tasks recorded under DataDir.
-func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
+func (d *Driver) Recover(ctx context.Context) ([]driver.Recovered, error) {
 	if d.closed.Load() {
-		return nil, runtime.ErrClosed
+		return nil, driver.ErrClosed
 	}
 	entries, err := os.ReadDir(filepath.Join(d.dataDir, "tasks"))
 	if err != nil {
 		return nil, fmt.Errorf("recovering process tasks: %w", err)
 	}
-	var out []runtime.Recovered
+	var out []driver.Recovered
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -576,21 +576,21 @@ func (d *Driver) Recover(ctx context.Context) ([]runtime.Recovered, error) {
 	return out, nil
 }
 
-func (d *Driver) recoverTask(dir string, rec *taskRecord) (runtime.Recovered, bool) {
-	if runtime.Validate(rec.Spec) != nil {
-		return runtime.Recovered{}, false
+func (d *Driver) recoverTask(dir string, rec *taskRecord) (driver.Recovered, bool) {
+	if driver.Validate(rec.Spec) != nil {
+		return driver.Recovered{}, false
 	}
 	d.mu.Lock()
 	if d.tasks[rec.Spec.TaskARN] != nil {
 		d.mu.Unlock()
-		return runtime.Recovered{}, false
+		return driver.Recovered{}, false
 	}
 	t := d.newTask(rec.Spec, dir, rec)
 	var running []*proc
 	for i := range t.record.Spec.Containers {
 		spec := &t.record.Spec.Containers[i]
 		r := rec.Containers[spec.Name]
-		st := runtime.ContainerStatus{Name: spec.Name}
+		st := driver.ContainerStatus{Name: spec.Name}
 		switch {
 		case r == nil:
 			continue // never started: stays pending
@@ -599,18 +599,18 @@ func (d *Driver) recoverTask(dir string, rec *taskRecord) (runtime.Recovered, bo
 			close(p.reported)
 			t.procs[spec.Name] = p
 			running = append(running, p)
-			st.Status = runtime.StatusRunning
+			st.Status = driver.StatusRunning
 		case !r.Exited:
 			r.Exited, r.Reason = true, "Process gone while ecsd was not running: exit code unknown"
 			fallthrough
 		default:
-			st.Status = runtime.StatusStopped
+			st.Status = driver.StatusStopped
 		}
 		st.RuntimeID = fmt.Sprintf("pid:%d", r.PID)
 		st.ExitCode, st.Reason, st.Health, st.Bindings, st.StartedAt = r.ExitCode, r.Reason, r.Health, r.Bindings, r.StartedAt
 		t.lc.Restore(st)
 	}
-	out := runtime.Recovered{Spec: rec.Spec, Containers: t.lc.Statuses()}
+	out := driver.Recovered{Spec: rec.Spec, Containers: t.lc.Statuses()}
 	if len(running) == 0 {
 		d.mu.Unlock()
 		out.Lost = true
@@ -680,18 +680,18 @@ func exitCode(ps *os.ProcessState) int32 {
 
 // allocatePorts picks host ports for mappings: the given hostPort, or a
 // free loopback port.
-func allocatePorts(pms []runtime.PortMapping) ([]runtime.NetworkBinding, error) {
+func allocatePorts(pms []driver.PortMapping) ([]driver.NetworkBinding, error) {
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
 			c()
 		}
 	}()
-	var out []runtime.NetworkBinding
+	var out []driver.NetworkBinding
 	for _, pm := range pms {
 		proto := pm.Protocol
 		if proto == "" {
-			proto = runtime.DefaultProtocol
+			proto = driver.DefaultProtocol
 		}
 		host := pm.HostPort
 		if host == 0 {
@@ -714,7 +714,7 @@ func allocatePorts(pms []runtime.PortMapping) ([]runtime.NetworkBinding, error) 
 			}
 			host = int32(port)
 		}
-		out = append(out, runtime.NetworkBinding{BindIP: "127.0.0.1", ContainerPort: pm.ContainerPort, HostPort: host, Protocol: proto})
+		out = append(out, driver.NetworkBinding{BindIP: "127.0.0.1", ContainerPort: pm.ContainerPort, HostPort: host, Protocol: proto})
 	}
 	return out, nil
 }
@@ -723,7 +723,7 @@ const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // buildEnv returns the environment of a container process: the given
 // variables, defaults for missing ones, PATH, and PORT.
-func buildEnv(given, defaults map[string]string, bindings []runtime.NetworkBinding) []string {
+func buildEnv(given, defaults map[string]string, bindings []driver.NetworkBinding) []string {
 	env := make(map[string]string, len(given)+3)
 	for k, v := range defaults {
 		env[k] = v
@@ -775,4 +775,4 @@ func lookPath(file, path string) (string, error) {
 	return "", fmt.Errorf("%s: executable file not found in $PATH", file)
 }
 
-var _ runtime.Drainer = (*Driver)(nil)
+var _ driver.Drainer = (*Driver)(nil)
