@@ -19,7 +19,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"math"
 	"os"
 	"runtime"
@@ -27,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecsd/ecsd/bench/internal/benchkit"
 	"github.com/ecsd/ecsd/internal/rollout"
 )
 

@@ -169,6 +169,33 @@ func primaryID(s types.Service) string {
 	return ""
 }
 
+// updateInput is the UpdateService of a deploy to an existing service: the
+// task definition, the --tasks count and what the service definition says
+// of deployments. Without a service definition in the config only the first
+// two change; a service definition that does not load is an error, as it is
+// when the service is created.
+func (a *app) updateInput(tdARN string, f deployFlags) (*ecs.UpdateServiceInput, error) {
+	in := &ecs.UpdateServiceInput{Cluster: aws.String(a.cfg.Cluster), Service: aws.String(a.cfg.Service), TaskDefinition: aws.String(tdARN), ForceNewDeployment: f.force}
+	if f.tasks >= 0 {
+		in.DesiredCount = aws.Int32(int32(f.tasks))
+	}
+	if a.cfg.ServiceDefinitionPath == "" {
+		return in, nil
+	}
+	def, _, err := a.cfg.ServiceDefinition()
+	if err != nil {
+		return nil, err
+	}
+	in.DeploymentConfiguration = def.DeploymentConfiguration
+	in.HealthCheckGracePeriodSeconds = def.HealthCheckGracePeriodSeconds
+	in.NetworkConfiguration = def.NetworkConfiguration
+	in.EnableExecuteCommand = aws.Bool(def.EnableExecuteCommand)
+	if def.PropagateTags != "" {
+		in.PropagateTags = def.PropagateTags
+	}
+	return in, nil
+}
+
 func (a *app) deploy(f deployFlags) error {
 	if f.waitUntil != "stable" && f.waitUntil != "deployed" {
 		return fmt.Errorf("--wait-until %q: use stable or deployed", f.waitUntil)
@@ -228,18 +255,9 @@ func (a *app) deploy(f deployFlags) error {
 		svc = out.Service
 		a.out.info("service %s created with %s", a.cfg.Service, tdARN)
 	} else {
-		in := &ecs.UpdateServiceInput{Cluster: aws.String(a.cfg.Cluster), Service: aws.String(a.cfg.Service), TaskDefinition: aws.String(tdARN), ForceNewDeployment: f.force}
-		if f.tasks >= 0 {
-			in.DesiredCount = aws.Int32(int32(f.tasks))
-		}
-		if def, _, err := a.cfg.ServiceDefinition(); err == nil {
-			in.DeploymentConfiguration = def.DeploymentConfiguration
-			in.HealthCheckGracePeriodSeconds = def.HealthCheckGracePeriodSeconds
-			in.NetworkConfiguration = def.NetworkConfiguration
-			in.EnableExecuteCommand = aws.Bool(def.EnableExecuteCommand)
-			if def.PropagateTags != "" {
-				in.PropagateTags = def.PropagateTags
-			}
+		in, err := a.updateInput(tdARN, f)
+		if err != nil {
+			return err
 		}
 		if f.dryRun {
 			a.out.info("dry run: would update service %s: task definition %s → %s%s", a.cfg.Service, aws.ToString(current.TaskDefinition), tdARN, desiredChange(current, f.tasks))
