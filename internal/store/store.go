@@ -61,15 +61,49 @@ type cached struct {
 	val reflect.Value // a pointer to the decoded value
 }
 
-// Open opens (creating if needed) the store in dir.
-func Open(dir string) (*Store, error) {
+// Options tune how a store is opened.
+type Options struct {
+	// NoSync skips the fsync after each commit (bbolt's NoSync): no fsync:
+	// for tests where durability is not what is tested. A committed write
+	// survives the process being killed, but not the machine stopping.
+	NoSync bool
+
+	// lockWait is how long Open waits for another process to release the
+	// data dir (zero: a second); tests shorten it.
+	lockWait time.Duration
+}
+
+// ErrDamaged is what Open returns (wrapped, with the cause) for a database
+// file that is truncated or whose pages are inconsistent.
+var ErrDamaged = errors.New("the database file is damaged")
+
+// Open opens (creating if needed) the store in dir, durably: every commit
+// is on disk before Update returns.
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options. An existing database file is checked
+// first (see check), so a truncated or corrupt file is refused with
+// ErrDamaged instead of failing inside bbolt on every request.
+func OpenWith(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
+	if opts.lockWait == 0 {
+		opts.lockWait = time.Second
+	}
 	path := filepath.Join(dir, "ecsd.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	inUse := fmt.Errorf("data dir %s is in use by another ecsd; stop it or choose another --data-dir", dir)
+	switch err := check(path, opts.lockWait); {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, inUse
+	case errors.Is(err, ErrDamaged):
+		return nil, fmt.Errorf("%s: %w; ecsd cannot use it: move it aside (or restore it from a backup) and start again, or start with another --data-dir", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("checking %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockWait, NoSync: opts.NoSync})
 	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("data dir %s is in use by another ecsd; stop it or choose another --data-dir", dir)
+		return nil, inUse
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -119,11 +153,15 @@ func (s *Store) Subscribe(fn func([]Change)) {
 }
 
 // Update runs fn in a read-write transaction, committed if fn returns nil.
+// A panic inside the transaction (bbolt's, on a damaged page, or fn's)
+// rolls it back and comes back as a *PanicError.
 func (s *Store) Update(fn func(*Tx) error) error {
 	t := &Tx{s: s, writable: true}
-	err := s.db.Update(func(btx *bolt.Tx) error {
-		t.tx = btx
-		return fn(t)
+	err := guard(func() error {
+		return s.db.Update(func(btx *bolt.Tx) error {
+			t.tx = btx
+			return fn(t)
+		})
 	})
 	if err != nil || len(t.changes) == 0 {
 		return err
@@ -137,17 +175,23 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only transaction.
+// View runs fn in a read-only transaction. A panic inside it comes back as
+// a *PanicError, as with Update.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, s: s}) })
+	return guard(func() error {
+		return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, s: s}) })
+	})
 }
 
 // Tx is one transaction.
 //
-// Records read in a View transaction may share memory with other readers'
-// copies: a View must not modify what it reads in place (assigning a member
-// of its own copy of a struct is fine). Records read in an Update transaction
-// are private to it.
+// Records read in a View transaction share memory with other readers'
+// copies (the read cache, see Decode): their slices, maps and pointers are
+// the cache's. A View must not modify what it reads in place: assigning a
+// member of its own copy of a struct is fine (s := rec.Service; s.Tags =
+// nil), writing through one is not (rec.Service.Deployments[0].Status = x,
+// *rec.Task.LastStatus = x, append to a slice it read). To change a record,
+// read it again in an Update: records read in an Update are private to it.
 type Tx struct {
 	tx       *bolt.Tx
 	s        *Store
@@ -168,7 +212,9 @@ func (t *Tx) Get(b Bucket, key string, v any) (found bool, err error) {
 
 // Decode decodes the raw record of key (as Scan passes it) into v. In a View
 // it reuses the decoded record while its bytes are unchanged, which makes
-// repeated reads of the same records (DescribeServices) cheap.
+// repeated reads of the same records (DescribeServices) cheap: v then shares
+// its slices, maps and pointers with every other View reader of the record
+// (see Tx). In an Update it always decodes afresh.
 func (t *Tx) Decode(b Bucket, key string, raw []byte, v any) error {
 	if t.writable {
 		if err := json.Unmarshal(raw, v); err != nil {
@@ -222,18 +268,18 @@ var ErrStop = errors.New("stop scan")
 
 // Scan calls fn for each key with the prefix, in key order, starting after
 // the key `after` when it is not empty. fn decodes the record with Decode if
-// it needs it; returning ErrStop ends the scan.
+// it needs it; returning ErrStop ends the scan. raw is valid only during
+// fn.
 func (t *Tx) Scan(b Bucket, prefix, after string, fn func(key string, raw []byte) error) error {
 	c := t.bucket(b).Cursor()
 	p := []byte(prefix)
-	var k, v []byte
-	if after != "" {
-		k, v = c.Seek([]byte(after))
-		if k != nil && string(k) == after {
-			k, v = c.Next()
-		}
-	} else {
-		k, v = c.Seek(p)
+	from := prefix
+	if after > prefix {
+		from = after
+	}
+	k, v := c.Seek([]byte(from))
+	if after != "" && k != nil && string(k) == after {
+		k, v = c.Next()
 	}
 	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		if err := fn(string(k), v); err != nil {
