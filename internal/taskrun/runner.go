@@ -58,8 +58,8 @@ type Runner struct {
 	event     func(region, cluster, service, message string)
 
 	mu     sync.Mutex
-	live   map[string]liveTask // tasks the driver has, by task ARN
-	drains map[string]bool     // DEACTIVATING tasks whose targets are draining
+	live   map[string]liveTask          // tasks the driver has, by task ARN
+	drains map[string][]<-chan struct{} // DEACTIVATING tasks whose targets are draining: their drains
 
 	kick chan struct{}
 }
@@ -82,7 +82,7 @@ func New(cfg Config) *Runner {
 		cfg.StoppedRetention = DefaultStoppedRetention
 	}
 	r := &Runner{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, retention: cfg.StoppedRetention, targets: cfg.Targets, event: cfg.ServiceEvent,
-		live: map[string]liveTask{}, drains: map[string]bool{}, kick: make(chan struct{}, 1)}
+		live: map[string]liveTask{}, drains: map[string][]<-chan struct{}{}, kick: make(chan struct{}, 1)}
 	cfg.Store.Subscribe(func(changes []store.Change) {
 		for _, c := range changes {
 			if c.Bucket == store.Tasks {

@@ -103,9 +103,6 @@ func (r *Runner) deactivate(ctx context.Context, u unfinished) error {
 	arn := aws.ToString(u.task.TaskArn)
 	var drains []<-chan struct{}
 	if len(u.targets) > 0 && r.targets != nil {
-		r.mu.Lock()
-		r.drains[arn] = true
-		r.mu.Unlock()
 		for _, tg := range u.targets {
 			done, err := r.targets.DeregisterTarget(tg.TargetGroupARN, int(tg.Port))
 			if err != nil {
@@ -114,6 +111,9 @@ func (r *Runner) deactivate(ctx context.Context, u unfinished) error {
 			}
 			drains = append(drains, done)
 		}
+		r.mu.Lock()
+		r.drains[arn] = drains
+		r.mu.Unlock()
 	}
 	ok, err := r.updateRecord(u.key, StepDeactivate, func(rec *store.TaskRecord) {
 		rec.Task.LastStatus = aws.String(ecsmodel.TaskDeactivating)
@@ -135,6 +135,8 @@ func (r *Runner) deactivate(ctx context.Context, u unfinished) error {
 	return nil
 }
 
+// awaitDrains forgets a task's drains and asks for a pass when they end (or
+// ctx does, which gives up on them).
 func (r *Runner) awaitDrains(ctx context.Context, arn string, drains []<-chan struct{}) {
 	for _, done := range drains {
 		select {
@@ -148,10 +150,21 @@ func (r *Runner) awaitDrains(ctx context.Context, arn string, drains []<-chan st
 	r.Kick()
 }
 
+// draining says whether a deactivated task's targets are still draining.
+// It looks at the drains themselves, so a pass that follows the end of a
+// drain sees it, whether or not awaitDrains has woken up yet.
 func (r *Runner) draining(arn string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.drains[arn]
+	for _, done := range r.drains[arn] {
+		select {
+		case <-done:
+		default:
+			return true
+		}
+	}
+	delete(r.drains, arn)
+	return false
 }
 
 // deregister removes a finished task's remaining targets without waiting.
