@@ -304,11 +304,7 @@ func loadState(tx *store.Tx, key string, params rollout.Params) (rollout.State, 
 	group := ecsmodel.ServiceGroup(aws.ToString(svc.ServiceName))
 	created := aws.ToTime(svc.CreatedAt)
 	tasks, taskKeys := map[string]*store.TaskRecord{}, map[string]string{} // as the sync keeps them for apply
-	err = tx.Scan(store.Tasks, store.Prefix(region, cluster), "", func(key string, raw []byte) error {
-		var rec store.TaskRecord
-		if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
-			return err
-		}
+	err = store.Each(tx, store.Tasks, store.Prefix(region, cluster), func(key string, rec *store.TaskRecord) error {
 		t := rec.Task
 		if aws.ToString(t.Group) != group || aws.ToTime(t.CreatedAt).Before(created) {
 			return nil
@@ -317,7 +313,7 @@ func loadState(tx *store.Tx, key string, params rollout.Params) (rollout.State, 
 			return nil
 		}
 		arn := aws.ToString(t.TaskArn)
-		tasks[arn], taskKeys[arn] = &rec, key
+		tasks[arn], taskKeys[arn] = rec, key
 		st.Tasks = append(st.Tasks, rollout.Task{
 			ARN: arn, DeploymentID: aws.ToString(t.StartedBy), LastStatus: aws.ToString(t.LastStatus),
 			DesiredStatus: aws.ToString(t.DesiredStatus), CreatedAt: aws.ToTime(t.CreatedAt), StartedAt: aws.ToTime(t.StartedAt),

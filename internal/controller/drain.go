@@ -61,11 +61,7 @@ func (d *Drainer) Run(ctx context.Context) {
 func (d *Drainer) Pass() error {
 	var draining []string
 	err := d.Store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Services, "", "", func(key string, raw []byte) error {
-			var rec store.ServiceRecord
-			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Services, "", func(key string, rec *store.ServiceRecord) error {
 			if aws.ToString(rec.Service.Status) == ecsmodel.ServiceDraining {
 				draining = append(draining, key)
 			}
@@ -86,11 +82,7 @@ func (d *Drainer) Pass() error {
 			}
 			region, cluster := splitServiceKey(key)
 			busy := false
-			err := tx.Scan(store.Tasks, store.Prefix(region, cluster), "", func(key string, raw []byte) error {
-				var t store.TaskRecord
-				if err := tx.Decode(store.Tasks, key, raw, &t); err != nil {
-					return err
-				}
+			err := store.Each(tx, store.Tasks, store.Prefix(region, cluster), func(_ string, t *store.TaskRecord) error {
 				if aws.ToString(t.Task.Group) == ecsmodel.ServiceGroup(aws.ToString(rec.Service.ServiceName)) && aws.ToString(t.Task.LastStatus) != ecsmodel.TaskStopped {
 					busy = true
 					return store.ErrStop

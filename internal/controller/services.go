@@ -274,11 +274,7 @@ func (sv *serviceSync) load() (rollout.State, error) {
 	group := ecsmodel.ServiceGroup(aws.ToString(svc.ServiceName))
 	created := aws.ToTime(svc.CreatedAt)
 	sv.tasks, sv.taskKeys = map[string]*store.TaskRecord{}, map[string]string{}
-	err := sv.tx.Scan(store.Tasks, store.Prefix(sv.region, sv.cluster), "", func(key string, raw []byte) error {
-		var rec store.TaskRecord
-		if err := sv.tx.Decode(store.Tasks, key, raw, &rec); err != nil {
-			return err
-		}
+	err := store.Each(sv.tx, store.Tasks, store.Prefix(sv.region, sv.cluster), func(key string, rec *store.TaskRecord) error {
 		t := rec.Task
 		if aws.ToString(t.Group) != group || aws.ToTime(t.CreatedAt).Before(created) {
 			return nil
@@ -287,8 +283,8 @@ func (sv *serviceSync) load() (rollout.State, error) {
 			return nil
 		}
 		arn := aws.ToString(t.TaskArn)
-		sv.tasks[arn], sv.taskKeys[arn] = &rec, key
-		target := sv.targetOf(&rec)
+		sv.tasks[arn], sv.taskKeys[arn] = rec, key
+		target := sv.targetOf(rec)
 		st.Tasks = append(st.Tasks, rollout.Task{
 			Target:         target.Target,
 			TargetGroupARN: target.TargetGroupARN,

@@ -127,11 +127,7 @@ func (a *API) createCluster(c *Call, in *ecs.CreateClusterInput) (*ecs.CreateClu
 func (c *Call) present(tx *store.Tx, cl types.Cluster, include []types.ClusterField) (types.Cluster, error) {
 	name := aws.ToString(cl.ClusterName)
 	cl.RunningTasksCount, cl.PendingTasksCount, cl.ActiveServicesCount = 0, 0, 0
-	err := tx.Scan(store.Services, store.Prefix(c.Region, name), "", func(key string, raw []byte) error {
-		var s store.ServiceRecord
-		if err := tx.Decode(store.Services, key, raw, &s); err != nil {
-			return err
-		}
+	err := store.Each(tx, store.Services, store.Prefix(c.Region, name), func(_ string, s *store.ServiceRecord) error {
 		if aws.ToString(s.Service.Status) == ecsmodel.ServiceActive {
 			cl.ActiveServicesCount++
 		}
@@ -140,11 +136,7 @@ func (c *Call) present(tx *store.Tx, cl types.Cluster, include []types.ClusterFi
 	if err != nil {
 		return cl, err
 	}
-	err = tx.Scan(store.Tasks, store.Prefix(c.Region, name), "", func(key string, raw []byte) error {
-		var t store.TaskRecord
-		if err := tx.Decode(store.Tasks, key, raw, &t); err != nil {
-			return err
-		}
+	err = store.Each(tx, store.Tasks, store.Prefix(c.Region, name), func(_ string, t *store.TaskRecord) error {
 		switch aws.ToString(t.Task.LastStatus) {
 		case ecsmodel.TaskRunning:
 			cl.RunningTasksCount++
@@ -217,11 +209,7 @@ func (a *API) listClusters(c *Call, in *ecs.ListClustersInput) (*ecs.ListCluster
 	}
 	var arns []string
 	err = a.cfg.Store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Clusters, store.Prefix(c.Region), "", func(key string, raw []byte) error {
-			var cl types.Cluster
-			if err := tx.Decode(store.Clusters, key, raw, &cl); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Clusters, store.Prefix(c.Region), func(_ string, cl *types.Cluster) error {
 			if aws.ToString(cl.Status) == ecsmodel.ClusterActive {
 				arns = append(arns, aws.ToString(cl.ClusterArn))
 			}
@@ -291,7 +279,11 @@ func (a *API) deleteCluster(c *Call, in *ecs.DeleteClusterInput) (*ecs.DeleteClu
 		if err != nil {
 			return err
 		}
-		if cl.ActiveServicesCount > 0 || c.hasDrainingServices(tx, aws.ToString(cl.ClusterName)) {
+		draining, err := c.hasDrainingServices(tx, aws.ToString(cl.ClusterName))
+		if err != nil {
+			return err
+		}
+		if cl.ActiveServicesCount > 0 || draining {
 			return awsErr(clusterContainsServices, "The Cluster cannot be deleted while Services are active.")
 		}
 		if cl.RunningTasksCount+cl.PendingTasksCount > 0 {
@@ -307,17 +299,16 @@ func (a *API) deleteCluster(c *Call, in *ecs.DeleteClusterInput) (*ecs.DeleteClu
 	return &ecs.DeleteClusterOutput{Cluster: &out}, nil
 }
 
-func (c *Call) hasDrainingServices(tx *store.Tx, cluster string) bool {
+func (c *Call) hasDrainingServices(tx *store.Tx, cluster string) (bool, error) {
 	draining := false
-	tx.Scan(store.Services, store.Prefix(c.Region, cluster), "", func(key string, raw []byte) error {
-		var s store.ServiceRecord
-		if tx.Decode(store.Services, key, raw, &s) == nil && aws.ToString(s.Service.Status) == ecsmodel.ServiceDraining {
+	err := store.Each(tx, store.Services, store.Prefix(c.Region, cluster), func(_ string, s *store.ServiceRecord) error {
+		if aws.ToString(s.Service.Status) == ecsmodel.ServiceDraining {
 			draining = true
 			return store.ErrStop
 		}
 		return nil
 	})
-	return draining
+	return draining, err
 }
 
 // clusterName resolves a cluster reference (name or ARN; empty means

@@ -49,11 +49,7 @@ func (a *API) listServiceDeployments(c *Call, in *ecs.ListServiceDeploymentsInpu
 			return errServiceNotFound()
 		}
 		name := aws.ToString(svc.Service.ServiceName)
-		return tx.Scan(store.ServiceDeployments, store.Prefix(c.Region, cluster, name), "", func(key string, raw []byte) error {
-			var rec store.ServiceDeploymentRecord
-			if err := tx.Decode(store.ServiceDeployments, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.ServiceDeployments, store.Prefix(c.Region, cluster, name), func(_ string, rec *store.ServiceDeploymentRecord) error {
 			sd := rec.ServiceDeployment
 			// A service deleted and created again starts a new history.
 			if sd.CreatedAt.Before(aws.ToTime(svc.Service.CreatedAt)) {

@@ -590,11 +590,7 @@ func (a *API) listServices(c *Call, in *ecs.ListServicesInput) (*ecs.ListService
 		if err != nil {
 			return err
 		}
-		return tx.Scan(store.Services, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), "", func(key string, raw []byte) error {
-			var rec store.ServiceRecord
-			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Services, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), func(_ string, rec *store.ServiceRecord) error {
 			s := rec.Service
 			switch {
 			case aws.ToString(s.Status) == ecsmodel.ServiceInactive,

@@ -198,13 +198,9 @@ func (c *Call) findTaskDefinition(tx *store.Tx, ref string) (rec store.TaskDefin
 		found, err = tx.Get(store.TaskDefinitions, store.RevisionKey(c.Region, family, rev), &rec)
 		return rec, found && rec.TaskDefinition.Status != types.TaskDefinitionStatusDeleteInProgress, err
 	}
-	err = tx.Scan(store.TaskDefinitions, store.Prefix(c.Region, family), "", func(key string, raw []byte) error {
-		var r store.TaskDefinitionRecord
-		if err := tx.Decode(store.TaskDefinitions, key, raw, &r); err != nil {
-			return err
-		}
+	err = store.Each(tx, store.TaskDefinitions, store.Prefix(c.Region, family), func(_ string, r *store.TaskDefinitionRecord) error {
 		if r.TaskDefinition.Status == types.TaskDefinitionStatusActive {
-			rec, found = r, true
+			rec, found = *r, true
 		}
 		return nil
 	})
@@ -257,11 +253,7 @@ func (a *API) listTaskDefinitions(c *Call, in *ecs.ListTaskDefinitionsInput) (*e
 	type item struct{ key, arn string }
 	var items []item
 	err = a.cfg.Store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.TaskDefinitions, prefix, "", func(key string, raw []byte) error {
-			var r store.TaskDefinitionRecord
-			if err := tx.Decode(store.TaskDefinitions, key, raw, &r); err != nil {
-				return err
-			}
+		return store.Each(tx, store.TaskDefinitions, prefix, func(key string, r *store.TaskDefinitionRecord) error {
 			if r.TaskDefinition.Status == status {
 				items = append(items, item{key, aws.ToString(r.TaskDefinition.TaskDefinitionArn)})
 			}
@@ -312,11 +304,7 @@ func (a *API) listTaskDefinitionFamilies(c *Call, in *ecs.ListTaskDefinitionFami
 	active := map[string]bool{}
 	var families []string
 	err = a.cfg.Store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.TaskDefinitions, store.Prefix(c.Region), "", func(key string, raw []byte) error {
-			var r store.TaskDefinitionRecord
-			if err := tx.Decode(store.TaskDefinitions, key, raw, &r); err != nil {
-				return err
-			}
+		return store.Each(tx, store.TaskDefinitions, store.Prefix(c.Region), func(_ string, r *store.TaskDefinitionRecord) error {
 			f := aws.ToString(r.TaskDefinition.Family)
 			if len(families) == 0 || families[len(families)-1] != f {
 				families = append(families, f)

@@ -225,11 +225,7 @@ func (a *API) listTasks(c *Call, in *ecs.ListTasksInput) (*ecs.ListTasksOutput, 
 		if err != nil {
 			return err
 		}
-		return tx.Scan(store.Tasks, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), "", func(key string, raw []byte) error {
-			var rec store.TaskRecord
-			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Tasks, store.Prefix(c.Region, aws.ToString(cl.ClusterName)), func(key string, rec *store.TaskRecord) error {
 			t := rec.Task
 			switch {
 			case aws.ToString(t.DesiredStatus) != desired,

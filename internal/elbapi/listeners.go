@@ -53,11 +53,7 @@ func checkListenerProtocol(protocol types.ProtocolEnum, certs []types.Certificat
 // listenersOf reads the listeners of a load balancer, by listener ID.
 func listenersOf(tx *store.Tx, region, lbName string) ([]*store.ListenerRecord, error) {
 	var out []*store.ListenerRecord
-	err := tx.Scan(store.Listeners, store.Prefix(region, lbName), "", func(key string, raw []byte) error {
-		rec := new(store.ListenerRecord)
-		if err := tx.Decode(store.Listeners, key, raw, rec); err != nil {
-			return err
-		}
+	err := store.Each(tx, store.Listeners, store.Prefix(region, lbName), func(_ string, rec *store.ListenerRecord) error {
 		out = append(out, rec)
 		return nil
 	})

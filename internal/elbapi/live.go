@@ -162,11 +162,7 @@ func (a *API) routes(tx *store.Tx, region string, rec *store.ListenerRecord, ove
 		rules = append(rules, lb.Rule{Priority: prio, Conditions: dataConditions(r.Conditions), Action: act})
 		return nil
 	}
-	err = tx.Scan(store.ListenerRules, store.Prefix(region, p.Name, p.ListenerID), "", func(key string, raw []byte) error {
-		var r store.ListenerRuleRecord
-		if err := tx.Decode(store.ListenerRules, key, raw, &r); err != nil {
-			return err
-		}
+	err = store.Each(tx, store.ListenerRules, store.Prefix(region, p.Name, p.ListenerID), func(_ string, r *store.ListenerRuleRecord) error {
 		arn := aws.ToString(r.Rule.RuleArn)
 		seen[arn] = true
 		if o, ok := override[arn]; ok {
@@ -280,12 +276,8 @@ func (a *API) Recover() error {
 	regions := map[string]bool{}
 	var groups, listeners int
 	err := a.cfg.Store.View(func(tx *store.Tx) error {
-		err := tx.Scan(store.TargetGroups, "", "", func(key string, raw []byte) error {
-			var rec store.TargetGroupRecord
-			if err := tx.Decode(store.TargetGroups, key, raw, &rec); err != nil {
-				return err
-			}
-			g, err := a.newGroup(&rec)
+		err := store.Each(tx, store.TargetGroups, "", func(_ string, rec *store.TargetGroupRecord) error {
+			g, err := a.newGroup(rec)
 			if err != nil {
 				return err
 			}
@@ -308,17 +300,13 @@ func (a *API) Recover() error {
 		if err != nil {
 			return err
 		}
-		return tx.Scan(store.Listeners, "", "", func(key string, raw []byte) error {
-			var rec store.ListenerRecord
-			if err := tx.Decode(store.Listeners, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Listeners, "", func(key string, rec *store.ListenerRecord) error {
 			arn := aws.ToString(rec.Listener.ListenerArn)
 			p, ok := parseARN(arn)
 			if !ok {
 				return fmt.Errorf("stored listener %s has a malformed ARN", key)
 			}
-			l, err := a.openListener(tx, p.Region, &rec, int(aws.ToInt32(rec.Listener.Port)))
+			l, err := a.openListener(tx, p.Region, rec, int(aws.ToInt32(rec.Listener.Port)))
 			if err != nil {
 				// One listener that cannot listen does not keep ecsd down;
 				// ModifyListener or DeleteListener can fix it.

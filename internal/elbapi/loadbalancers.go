@@ -182,11 +182,7 @@ func (a *API) describeLoadBalancers(c *call, in *elbv2.DescribeLoadBalancersInpu
 				lbs = append(lbs, rec.LoadBalancer)
 			}
 		default:
-			return tx.Scan(store.LoadBalancers, store.Prefix(c.Region), "", func(key string, raw []byte) error {
-				var rec store.LoadBalancerRecord
-				if err := tx.Decode(store.LoadBalancers, key, raw, &rec); err != nil {
-					return err
-				}
+			return store.Each(tx, store.LoadBalancers, store.Prefix(c.Region), func(_ string, rec *store.LoadBalancerRecord) error {
 				lbs = append(lbs, rec.LoadBalancer)
 				return nil
 			})
@@ -221,11 +217,7 @@ func (a *API) deleteLoadBalancer(c *call, in *elbv2.DeleteLoadBalancerInput) (*e
 		}
 		// Its listeners and their rules go with it.
 		var keys []string
-		if err := tx.Scan(store.Listeners, store.Prefix(c.Region, r.Name), "", func(key string, raw []byte) error {
-			var l store.ListenerRecord
-			if err := tx.Decode(store.Listeners, key, raw, &l); err != nil {
-				return err
-			}
+		if err := store.Each(tx, store.Listeners, store.Prefix(c.Region, r.Name), func(key string, l *store.ListenerRecord) error {
 			listeners = append(listeners, aws.ToString(l.Listener.ListenerArn))
 			keys = append(keys, key)
 			return nil

@@ -80,11 +80,7 @@ func (a *API) getRule(tx *store.Tx, c *call, arn string) (ruleRef, error) {
 // rulesOf reads the non-default rules of a listener.
 func rulesOf(tx *store.Tx, region string, l resourceARN) ([]*store.ListenerRuleRecord, error) {
 	var out []*store.ListenerRuleRecord
-	err := tx.Scan(store.ListenerRules, store.Prefix(region, l.Name, l.ListenerID), "", func(key string, raw []byte) error {
-		rec := new(store.ListenerRuleRecord)
-		if err := tx.Decode(store.ListenerRules, key, raw, rec); err != nil {
-			return err
-		}
+	err := store.Each(tx, store.ListenerRules, store.Prefix(region, l.Name, l.ListenerID), func(_ string, rec *store.ListenerRuleRecord) error {
 		out = append(out, rec)
 		return nil
 	})

@@ -277,22 +277,14 @@ func references(tx *store.Tx, region string) (map[string][]string, error) {
 			}
 		}
 	}
-	err := tx.Scan(store.Listeners, store.Prefix(region), "", func(key string, raw []byte) error {
-		var l store.ListenerRecord
-		if err := tx.Decode(store.Listeners, key, raw, &l); err != nil {
-			return err
-		}
+	err := store.Each(tx, store.Listeners, store.Prefix(region), func(_ string, l *store.ListenerRecord) error {
 		add(aws.ToString(l.Listener.LoadBalancerArn), l.Listener.DefaultActions)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = tx.Scan(store.ListenerRules, store.Prefix(region), "", func(key string, raw []byte) error {
-		var r store.ListenerRuleRecord
-		if err := tx.Decode(store.ListenerRules, key, raw, &r); err != nil {
-			return err
-		}
+	err = store.Each(tx, store.ListenerRules, store.Prefix(region), func(_ string, r *store.ListenerRuleRecord) error {
 		if p, ok := parseARN(aws.ToString(r.Rule.RuleArn)); ok {
 			add(p.loadBalancerARN(), r.Rule.Actions)
 		}
@@ -372,13 +364,9 @@ func (a *API) describeTargetGroups(c *call, in *elbv2.DescribeTargetGroupsInput)
 				}
 				lbARN = *in.LoadBalancerArn
 			}
-			return tx.Scan(store.TargetGroups, store.Prefix(c.Region), "", func(key string, raw []byte) error {
-				var rec store.TargetGroupRecord
-				if err := tx.Decode(store.TargetGroups, key, raw, &rec); err != nil {
-					return err
-				}
+			return store.Each(tx, store.TargetGroups, store.Prefix(c.Region), func(_ string, rec *store.TargetGroupRecord) error {
 				if lbARN == "" || slices.Contains(refs[*rec.TargetGroup.TargetGroupArn], lbARN) {
-					add(&rec)
+					add(rec)
 				}
 				return nil
 			})

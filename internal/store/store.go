@@ -294,3 +294,18 @@ func (t *Tx) Scan(b Bucket, prefix, after string, fn func(key string, raw []byte
 
 // Decode decodes a raw record from Scan.
 func Decode(raw []byte, v any) error { return json.Unmarshal(raw, v) }
+
+// Each decodes every record of b under prefix, in key order, into a new T
+// and calls fn with it; fn returning ErrStop ends the walk without error.
+// rec is fn's to keep, but in a View it shares memory with other readers
+// (see Tx). A caller that can reject most records from their bytes more
+// cheaply than by decoding them uses Scan and Decode instead.
+func Each[T any](tx *Tx, b Bucket, prefix string, fn func(key string, rec *T) error) error {
+	return tx.Scan(b, prefix, "", func(key string, raw []byte) error {
+		rec := new(T)
+		if err := tx.Decode(b, key, raw, rec); err != nil {
+			return err
+		}
+		return fn(key, rec)
+	})
+}

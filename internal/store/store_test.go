@@ -348,3 +348,41 @@ func TestSubscribersLearnTheChangedKeysAfterCommit(t *testing.T) {
 		t.Errorf("subscriber called for an Update that wrote nothing or a View: %+v", sub.calls)
 	}
 }
+
+func TestEach(t *testing.T) {
+	s := open(t, t.TempDir())
+	putTasks(t, s, 5)
+	put(t, s, Tasks, "us-west-2/default/x", taskRecord(99))
+	var keys []string
+	var recs []*TaskRecord
+	err := s.View(func(tx *Tx) error {
+		return Each(tx, Tasks, Prefix("us-east-1", "default"), func(key string, rec *TaskRecord) error {
+			keys = append(keys, key)
+			recs = append(recs, rec)
+			if len(keys) == 4 {
+				return ErrStop
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{taskKey(0), taskKey(1), taskKey(2), taskKey(3)}
+	if !slices.Equal(keys, want) {
+		t.Errorf("keys %q, want %q (the prefix's, in order, up to ErrStop)", keys, want)
+	}
+	for i, rec := range recs {
+		if !reflect.DeepEqual(*rec, taskRecord(i)) {
+			t.Errorf("record %d (kept after its call) is %+v, want %+v", i, *rec, taskRecord(i))
+		}
+	}
+
+	put(t, s, Tasks, taskKey(5), "not a task")
+	err = s.View(func(tx *Tx) error {
+		return Each(tx, Tasks, "", func(string, *TaskRecord) error { return nil })
+	})
+	if err == nil || !strings.Contains(err.Error(), "decoding tasks "+taskKey(5)) {
+		t.Errorf("an undecodable record: %v, want an error naming it", err)
+	}
+}

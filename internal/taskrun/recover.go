@@ -29,11 +29,7 @@ func (r *Runner) Recover(ctx context.Context) error {
 	var keys []string
 	var tasks []types.Task
 	err = r.store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Tasks, "", "", func(key string, raw []byte) error {
-			var rec store.TaskRecord
-			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Tasks, "", func(key string, rec *store.TaskRecord) error {
 			if aws.ToString(rec.Task.LastStatus) != ecsmodel.TaskStopped {
 				keys = append(keys, key)
 				tasks = append(tasks, rec.Task)

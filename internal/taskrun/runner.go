@@ -168,11 +168,7 @@ func (r *Runner) Pass(ctx context.Context) error {
 	var expired []string
 	cutoff := r.clock.Now().Add(-r.retention)
 	err := r.store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Tasks, "", "", func(key string, raw []byte) error {
-			var rec store.TaskRecord
-			if err := tx.Decode(store.Tasks, key, raw, &rec); err != nil {
-				return err
-			}
+		return store.Each(tx, store.Tasks, "", func(key string, rec *store.TaskRecord) error {
 			if at := rec.Task.StoppedAt; at != nil && aws.ToString(rec.Task.LastStatus) == ecsmodel.TaskStopped && at.Before(cutoff) {
 				expired = append(expired, key)
 				return nil
