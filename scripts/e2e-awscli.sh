@@ -25,7 +25,8 @@ if [[ -n ${E2E_ENDPOINT:-} ]]; then
 else
 	# Tasks run as host processes; tasks without health checks count as
 	# healthy after 1 s instead of ECS's 40 s, to keep the run short.
-	start_ecsd --runtime process --healthy-after 1s
+	# Only the key above is answered, and its signatures are checked.
+	start_ecsd --runtime process --healthy-after 1s --credentials "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
 fi
 
 # --- helpers -----------------------------------------------------------------
@@ -37,6 +38,20 @@ family=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["famil
 service=web
 
 # --- steps -------------------------------------------------------------------
+if [[ -z ${E2E_ENDPOINT:-} ]]; then
+	# ecs_refused STEP CODE KEY SECRET: list-clusters signed by KEY/SECRET
+	# must fail with the AWS error code CODE.
+	ecs_refused() {
+		if AWS_ACCESS_KEY_ID=$3 AWS_SECRET_ACCESS_KEY=$4 aws --endpoint-url "$endpoint" ecs list-clusters >/dev/null 2>"$tmp/stderr"; then
+			fail "$1" "list-clusters signed by $3 succeeded, want error $2"
+		fi
+		grep -q "($2)" "$tmp/stderr" || fail "$1" "want error ($2), got: $(cat "$tmp/stderr")"
+		ok "$1"
+	}
+	ecs_refused wrong-secret InvalidSignatureException "$AWS_ACCESS_KEY_ID" not-the-secret
+	ecs_refused unknown-key UnrecognizedClientException AKIDSOMEONEELSE "$AWS_SECRET_ACCESS_KEY"
+fi
+
 ecs create-cluster create-cluster --cluster-name "$cluster"
 check create-cluster 'd["cluster"]["status"] == "ACTIVE" and d["cluster"]["clusterArn"].endswith(":cluster/'"$cluster"'")'
 ok create-cluster

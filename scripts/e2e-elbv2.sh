@@ -18,7 +18,8 @@ export AWS_CONFIG_FILE=$tmp/aws-config AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-cred
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2
 
 # --- ecsd and a demoapp process -----------------------------------------------
-start_ecsd --runtime fake
+# Only the key above is answered, and its signatures are checked.
+start_ecsd --runtime fake --credentials "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
 
 app_port=$(free_port)
 PORT=$app_port VERSION=e2e-v1 "$bin" demoapp >"$tmp/demoapp.log" 2>&1 &
@@ -49,6 +50,10 @@ fetch() {
 }
 
 # --- steps --------------------------------------------------------------------
+AWS_SECRET_ACCESS_KEY=not-the-secret elb_fails wrong-secret SignatureDoesNotMatch describe-load-balancers
+AWS_ACCESS_KEY_ID=AKIDSOMEONEELSE elb_fails unknown-key InvalidClientTokenId describe-load-balancers
+ok "wrong secret and unknown key refused"
+
 elb create-load-balancer create-load-balancer --name e2e-lb --tags Key=env,Value=e2e
 check create-load-balancer 'd["LoadBalancers"][0]["Type"] == "application" and d["LoadBalancers"][0]["State"]["Code"] == "active"'
 check create-load-balancer '":loadbalancer/app/e2e-lb/" in d["LoadBalancers"][0]["LoadBalancerArn"]'

@@ -103,6 +103,9 @@ func serve(args []string, stderr io.Writer) int {
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
+	credentials := fs.String("credentials", env("ECSD_CREDENTIALS", ""), "ACCESS_KEY_ID:SECRET_ACCESS_KEY[,...]: answer only requests signed by these keys; without it any SigV4-signed request is answered (env ECSD_CREDENTIALS)")
+	auth := fs.String("auth", env("ECSD_AUTH", string(server.AuthSigV4)), "sigv4: requests must be SigV4-signed; none: unsigned requests are answered too (env ECSD_AUTH)")
+	allowedHosts := fs.String("allowed-hosts", env("ECSD_ALLOWED_HOSTS", ""), "more Host names to answer besides the listen address and loopback names: name,*.domain,... or * for any (env ECSD_ALLOWED_HOSTS)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -119,6 +122,17 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	guardCfg, err := guardConfig(*listen, *auth, *credentials, *allowedHosts)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsd: %v\n", err)
+		return 2
+	}
+	guardCfg.Logger = logger
+	guard, err := server.NewGuard(guardCfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsd: %v\n", err)
+		return 2
+	}
 
 	st, err := store.Open(*dataDir)
 	if err != nil {
@@ -182,8 +196,10 @@ func serve(args []string, stderr io.Writer) int {
 
 	// Keep-alive connections stay open while idle (AWS SDKs reuse them);
 	// without IdleTimeout, ReadHeaderTimeout would cut them after 10 s.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
-	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name())
+	// The Guard bounds how long a request body may take.
+	srv := &http.Server{Handler: guard.Protect(h, h.Endpoint()), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
+	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name(), "auth", authSummary(guardCfg))
+	warnExposure(logger, ln.Addr(), guardCfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

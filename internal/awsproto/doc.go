@@ -22,5 +22,10 @@
 //     message and HTTP status; for Query services, the XML <ErrorResponse>
 //     (WriteQueryError). Only this package turns errors into bytes.
 //   - Credential: what the SigV4 Authorization header says about the caller
-//     (access key, date, region, service).
+//     (access key, date, region, service). VerifySigV4 checks the header's
+//     form, date and region, and with the caller's secret its signature
+//     (re-signing the request with the SDK's own signer); its errors are
+//     AWS's (MissingAuthenticationTokenException, InvalidSignatureException,
+//     ...; the Query protocol's names, such as SignatureDoesNotMatch, come
+//     from EncodeQueryError).
 package awsproto

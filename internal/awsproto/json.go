@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"slices"
@@ -221,21 +222,17 @@ type DecodeOptions struct {
 }
 
 // DecodeJSON decodes an AWS JSON request body into v, a pointer to an SDK
-// input struct. Bad JSON and members of the wrong type are
-// SerializationExceptions, as AWS answers them. Unknown members are ignored.
+// input struct. Bad JSON (including invalid UTF-8 and an object member
+// given twice) and members of the wrong type are SerializationExceptions,
+// as AWS answers them. Unknown members are ignored.
 func DecodeJSON(body []byte, v any, opts DecodeOptions) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
-		return Errorf(SerializationException, "The request body is not valid JSON: %v", err)
-	}
-	if dec.More() {
-		return Errorf(SerializationException, "The request body has data after its JSON object.")
+	raw, err := parseJSON(body)
+	if err != nil {
+		return err
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -247,6 +244,84 @@ func DecodeJSON(body []byte, v any, opts DecodeOptions) error {
 
 type decoder struct {
 	opts DecodeOptions
+}
+
+// parseJSON parses a JSON document into maps, slices, strings, json.Numbers,
+// booleans and nils. Unlike encoding/json it refuses what AWS refuses as
+// malformed: invalid UTF-8 (encoding/json would store U+FFFD instead) and a
+// member name given twice in one object (encoding/json would keep the last).
+func parseJSON(body []byte) (any, error) {
+	if !utf8.Valid(body) {
+		i := 0
+		for i < len(body) {
+			r, size := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			i += size
+		}
+		return nil, Errorf(SerializationException, "The request body is not valid UTF-8 (at byte %d); send text as UTF-8.", i)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	raw, err := parseJSONValue(dec, "")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, Errorf(SerializationException, "The request body has data after its JSON object.")
+	}
+	return raw, nil
+}
+
+func parseJSONValue(dec *json.Decoder, path string) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, Errorf(SerializationException, "The request body is not valid JSON: %v", err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		obj := map[string]any{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, Errorf(SerializationException, "The request body is not valid JSON: %v", err)
+			}
+			name := tok.(string) // the decoder allows only strings as names
+			if _, dup := obj[name]; dup {
+				return nil, Errorf(SerializationException, "%s has member %q twice; give each member once.", describe(path), name)
+			}
+			if obj[name], err = parseJSONValue(dec, join(path, name)); err != nil {
+				return nil, err
+			}
+		}
+		return obj, parseJSONEnd(dec)
+	case json.Delim('['):
+		arr := []any{}
+		for dec.More() {
+			item, err := parseJSONValue(dec, fmt.Sprintf("%s[%d]", path, len(arr)))
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, item)
+		}
+		return arr, parseJSONEnd(dec)
+	}
+	return tok, nil
+}
+
+// parseJSONEnd reads the '}' or ']' closing an object or array.
+func parseJSONEnd(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return Errorf(SerializationException, "The request body is not valid JSON: %v", err)
+	}
+	return nil
 }
 
 var timeType = reflect.TypeFor[time.Time]()

@@ -112,6 +112,44 @@ func TestDecodeErrorsAreSerializationExceptions(t *testing.T) {
 	}
 }
 
+// What encoding/json lets through but AWS refuses as malformed: a member
+// given twice (at any depth) and text that is not UTF-8.
+func TestDecodeRefusesDuplicatesAndInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct{ body, wantInMessage string }{
+		{`{"serviceName":"a","serviceName":"b"}`, `"serviceName" twice`},
+		{`{"serviceName":"a","tags":[{"key":"k","value":"v","value":"w"}]}`, `tags[0] has member "value" twice`},
+		{`{"deploymentConfiguration":{"maximumPercent":200,"maximumPercent":100}}`, `deploymentConfiguration has member "maximumPercent" twice`},
+		{"{\"serviceName\":\"caf\xe9\"}", "not valid UTF-8 (at byte 19)"},
+		{"{\"serviceName\":\"\xed\xa0\x80\"}", "not valid UTF-8"}, // an encoded surrogate
+	} {
+		var in ecs.CreateServiceInput
+		err := awsproto.DecodeJSON([]byte(tc.body), &in, awsproto.DecodeOptions{})
+		var e *awsproto.Error
+		if !errors.As(err, &e) || e.Type != awsproto.SerializationException || !strings.Contains(e.Message, tc.wantInMessage) {
+			t.Errorf("%q: got %v, want a SerializationException saying %s", tc.body, err, tc.wantInMessage)
+		}
+	}
+	// The same names in different objects are no duplicates.
+	var in ecs.CreateServiceInput
+	body := `{"tags":[{"key":"a","value":"1"},{"key":"b","value":"2"}],"serviceName":"caf\u00e9 ☕"}`
+	if err := awsproto.DecodeJSON([]byte(body), &in, awsproto.DecodeOptions{}); err != nil || len(in.Tags) != 2 || aws.ToString(in.ServiceName) != "café ☕" {
+		t.Errorf("valid body: %+v %v", in, err)
+	}
+}
+
+func TestValidRegion(t *testing.T) {
+	for _, r := range []string{"us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-5", "il-central-1", "us-isob-east-1", "eusc-de-east-1"} {
+		if !awsproto.ValidRegion(r) {
+			t.Errorf("%s: refused, is a region", r)
+		}
+	}
+	for _, r := range []string{"", "<script>", "us-east", "US-EAST-1", "us_east_1", "useast1", "us-east-1 ", "local", "x-east-1", "us-east-123", "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-1"} {
+		if awsproto.ValidRegion(r) {
+			t.Errorf("%q: accepted, is no region", r)
+		}
+	}
+}
+
 func TestDecodeCaseInsensitive(t *testing.T) {
 	var in ecs.CreateServiceInput
 	var unknown []string

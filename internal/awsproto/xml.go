@@ -64,16 +64,14 @@ func WriteQueryResponse(w http.ResponseWriter, xmlns, action, requestID string, 
 
 // EncodeQueryError renders err as an AWS Query error document:
 // <ErrorResponse><Error><Type>Sender|Receiver</Type><Code/><Message/></Error><RequestId/></ErrorResponse>.
-// The Code is the error's Type; ServerException is reported as
-// InternalFailure, the Query protocols' name for it.
+// The Code is the error's Type, except for the errors every AWS service
+// shares, which the Query protocols name differently (queryNames).
 func EncodeQueryError(xmlns, requestID string, err error) []byte {
 	e := AsError(err)
-	code, fault := e.Type, "Sender"
+	code, _ := queryCode(e)
+	fault := "Sender"
 	if e.HTTPStatus() >= 500 {
 		fault = "Receiver"
-	}
-	if code == ServerException {
-		code = InternalFailure
 	}
 	buf := make([]byte, 0, 256+len(e.Message))
 	buf = append(buf, "<ErrorResponse"...)
@@ -92,9 +90,35 @@ func EncodeQueryError(xmlns, requestID string, err error) []byte {
 // WriteQueryError writes err as an AWS Query XML error with its HTTP status.
 func WriteQueryError(w http.ResponseWriter, xmlns, requestID string, err error) {
 	e := AsError(err)
+	_, status := queryCode(e)
 	w.Header().Set("Content-Type", QueryContentType)
-	w.WriteHeader(e.HTTPStatus())
+	w.WriteHeader(status)
 	w.Write(EncodeQueryError(xmlns, requestID, e))
+}
+
+// queryNames are the AWS Query code and HTTP status (0: the error's own) of
+// the errors JSON 1.1 services name otherwise: the AWS common errors.
+var queryNames = map[string]struct {
+	code   string
+	status int
+}{
+	ServerException:            {InternalFailure, 0},
+	MissingAuthenticationToken: {"MissingAuthenticationToken", http.StatusForbidden},
+	IncompleteSignature:        {"IncompleteSignature", http.StatusBadRequest},
+	InvalidSignature:           {"SignatureDoesNotMatch", http.StatusForbidden},
+	UnrecognizedClient:         {"InvalidClientTokenId", http.StatusForbidden},
+	AccessDeniedException:      {"AccessDenied", http.StatusForbidden},
+}
+
+// queryCode is the AWS Query error code and HTTP status of e.
+func queryCode(e *Error) (string, int) {
+	if n, ok := queryNames[e.Type]; ok {
+		if n.status == 0 {
+			return n.code, e.HTTPStatus()
+		}
+		return n.code, n.status
+	}
+	return e.Type, e.HTTPStatus()
 }
 
 func appendXMLNS(buf []byte, xmlns string) []byte {

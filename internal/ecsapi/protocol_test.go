@@ -23,8 +23,19 @@ func TestProtocolErrors(t *testing.T) {
 		{"no target", "", `{}`, 400, "UnknownOperationException"},
 		{"unsupported operation", "AmazonEC2ContainerServiceV20141113.CreateCapacityProvider", `{}`, 400, "UnsupportedFeatureException"},
 		{"too large", "AmazonEC2ContainerServiceV20141113.ListClusters", `{"x":"` + strings.Repeat("a", 9<<20) + `"}`, 413, "RequestEntityTooLargeException"},
+		{"duplicate member", "AmazonEC2ContainerServiceV20141113.CreateCluster", `{"clusterName":"a","clusterName":"b"}`, 400, "SerializationException"},
+		{"duplicate nested member", "AmazonEC2ContainerServiceV20141113.CreateCluster", `{"clusterName":"c","tags":[{"key":"k","value":"v","key":"x"}]}`, 400, "SerializationException"},
+		{"invalid UTF-8", "AmazonEC2ContainerServiceV20141113.CreateCluster", "{\"clusterName\":\"caf\xe9\"}", 400, "SerializationException"},
+		{"bad region", "AmazonEC2ContainerServiceV20141113.CreateCluster", `{"clusterName":"d"}`, 400, "InvalidSignatureException"},
 	} {
-		status, typ, body := e.raw(t, tc.target, tc.body)
+		var status int
+		var typ string
+		var body []byte
+		if tc.name == "bad region" {
+			status, typ, body = e.rawWithAuth(t, tc.target, tc.body, "AWS4-HMAC-SHA256 Credential=AKID/20250101/<script>/ecs/aws4_request, SignedHeaders=host;x-amz-date, Signature=00")
+		} else {
+			status, typ, body = e.raw(t, tc.target, tc.body)
+		}
 		var shape struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
@@ -37,12 +48,17 @@ func TestProtocolErrors(t *testing.T) {
 			t.Errorf("%s: got %d %s %+v, want %d %s", tc.name, status, typ, shape, tc.status, tc.typ)
 		}
 	}
+	// Refused requests changed nothing.
+	clusters, err := e.client.ListClusters(ctx, &ecs.ListClustersInput{})
+	if err != nil || len(clusters.ClusterArns) != 1 {
+		t.Errorf("after the refused requests: %v %v, want only the default cluster", clusters, err)
+	}
 	// An empty body is an empty request, as the SDK sends for no members.
 	if status, _, body := e.raw(t, "AmazonEC2ContainerServiceV20141113.ListClusters", ""); status != 200 {
 		t.Errorf("empty body: %d %s", status, body)
 	}
 	// Operations ecsd does not support name themselves in the error.
-	_, err := e.client.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: aws.String("default"), Service: aws.String("x"), TaskDefinition: aws.String("y")})
+	_, err = e.client.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: aws.String("default"), Service: aws.String("x"), TaskDefinition: aws.String("y")})
 	if errorType(err) != "UnsupportedFeatureException" || !strings.Contains(err.Error(), "CreateTaskSet") {
 		t.Errorf("unsupported operation: %v", err)
 	}

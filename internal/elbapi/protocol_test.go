@@ -30,6 +30,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"Action=RegisterTargets&Version=2015-12-01&Targets.member.1.Id=127.0.0.1", "ValidationError", 400},
 		{"Action=DescribeTargetGroups&Version=2012-06-01", "NoSuchVersion", 400},
 		{"Version=2015-12-01", "MissingAction", 400},
+		{"Action=CreateLoadBalancer&Version=2015-12-01&Name=caf%E9", "MalformedQueryString", 400}, // not UTF-8
 	} {
 		status, got, body := e.raw(tc.form)
 		if status != tc.status || got != tc.want {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"log/slog"
 	"maps"
 	"mime"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ecsd/ecsd/internal/awsproto"
 )
@@ -32,9 +32,9 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, id, region 
 		if err != nil {
 			return nil, err
 		}
-		params, err := url.ParseQuery(string(body))
+		params, err := parseForm(body)
 		if err != nil {
-			return nil, awsproto.Errorf(awsproto.MalformedQueryString, "The request body is not a valid form-encoded query string: %v", err)
+			return nil, err
 		}
 		action, version = params.Get("Action"), params.Get("Version")
 		svc, ok := h.query[version]
@@ -51,17 +51,27 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, id, region 
 		err = awsproto.WriteQueryResponse(w, xmlns, action, id, out)
 	}
 	if err != nil {
-		awsproto.WriteQueryError(w, xmlns, id, err)
+		awsproto.WriteQueryError(w, xmlns, id, h.public(err, id))
 	}
-	if h.Logger.Enabled(r.Context(), slog.LevelDebug) || err != nil {
-		level := slog.LevelDebug
-		if err != nil && awsproto.AsError(err).HTTPStatus() >= 500 {
-			level = slog.LevelError
-		}
-		attrs := []any{"action", action, "version", version, "region", region, "duration", time.Since(start)}
-		if err != nil {
-			attrs = append(attrs, "error", err)
-		}
-		h.Logger.Log(r.Context(), level, "request", attrs...)
+	h.logRequest(r, err, start, "action", action, "version", version, "region", region)
+}
+
+// parseForm parses a form-encoded body whose names and values must be
+// UTF-8 once percent-decoded (url.ParseQuery lets any bytes through).
+func parseForm(body []byte) (url.Values, error) {
+	params, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, awsproto.Errorf(awsproto.MalformedQueryString, "The request body is not a valid form-encoded query string: %v", err)
 	}
+	for name, vals := range params {
+		if !utf8.ValidString(name) {
+			return nil, awsproto.Errorf(awsproto.MalformedQueryString, "A parameter name is not valid UTF-8 once percent-decoded (%q); send text as UTF-8.", name)
+		}
+		for _, v := range vals {
+			if !utf8.ValidString(v) {
+				return nil, awsproto.Errorf(awsproto.MalformedQueryString, "Parameter %s is not valid UTF-8 once percent-decoded; send text as UTF-8.", name)
+			}
+		}
+	}
+	return params, nil
 }

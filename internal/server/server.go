@@ -55,39 +55,101 @@ func (h *Handler) HandleJSON(targetPrefix string, s JSONService) { h.json[target
 func (h *Handler) HandleQuery(version string, s QueryService) { h.query[version] = s }
 
 // Region is the region a request is for: its SigV4 credential scope, or the
-// default region.
-func (h *Handler) Region(r *http.Request) string {
-	if c, ok := awsproto.ParseAuthorization(r.Header.Get("Authorization")); ok {
-		return c.Region
+// default region for a request without one. A scope whose region is not a
+// region name is an error: it would become a stored region.
+func (h *Handler) Region(r *http.Request) (string, error) {
+	c, ok := awsproto.ParseAuthorization(r.Header.Get("Authorization"))
+	if !ok {
+		return h.DefaultRegion, nil
 	}
-	return h.DefaultRegion
+	if !awsproto.ValidRegion(c.Region) {
+		return "", awsproto.RegionError(c.Region)
+	}
+	return c.Region, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := requestID()
-	w.Header().Set("X-Amzn-RequestId", id)
+	id := RequestID(r.Context())
+	if id == "" {
+		id = newRequestID()
+		w.Header().Set("X-Amzn-RequestId", id)
+	}
 	target := r.Header.Get("X-Amz-Target")
-	region := h.Region(r)
+	region, err := h.Region(r)
+	if err != nil {
+		h.WriteError(w, r, err)
+		h.logRequest(r, err, start, "target", target)
+		return
+	}
 	if target == "" && isForm(r) {
 		h.serveQuery(w, r, id, region, start)
 		return
 	}
-	err := h.serve(w, r, target, region)
+	err = h.serve(w, r, target, region)
 	if err != nil {
-		awsproto.WriteJSONError(w, err)
+		awsproto.WriteJSONError(w, h.public(err, id))
 	}
-	if h.Logger.Enabled(r.Context(), slog.LevelDebug) || err != nil {
-		level := slog.LevelDebug
-		if e := awsproto.AsError(err); err != nil && e.HTTPStatus() >= 500 {
-			level = slog.LevelError
-		}
-		attrs := []any{"target", target, "region", region, "duration", time.Since(start)}
-		if err != nil {
-			attrs = append(attrs, "error", err)
-		}
-		h.Logger.Log(r.Context(), level, "request", attrs...)
+	h.logRequest(r, err, start, "target", target, "region", region)
+}
+
+// public is err as the client may see it: an *awsproto.Error as it is,
+// anything else (a failure inside ecsd, whose text may name files) as a
+// ServerException that gives only the request ID. The log has the whole
+// error under that ID.
+func (h *Handler) public(err error, id string) error {
+	var e *awsproto.Error
+	if errors.As(err, &e) {
+		return e
 	}
+	return InternalError(id)
+}
+
+// logRequest logs a request at debug level, or at error level (with the
+// whole error) when it failed inside ecsd.
+func (h *Handler) logRequest(r *http.Request, err error, start time.Time, attrs ...any) {
+	if !h.Logger.Enabled(r.Context(), slog.LevelDebug) && err == nil {
+		return
+	}
+	level := slog.LevelDebug
+	if err != nil && awsproto.AsError(err).HTTPStatus() >= 500 {
+		level = slog.LevelError
+	}
+	attrs = append(attrs, "request_id", RequestID(r.Context()), "duration", time.Since(start))
+	if err != nil {
+		attrs = append(attrs, "error", err)
+	}
+	h.Logger.Log(r.Context(), level, "request", attrs...)
+}
+
+// WriteError answers r with err in the shape of r's protocol: an AWS Query
+// XML error for a form-encoded request without X-Amz-Target, else a JSON
+// 1.1 error. The Guard uses it for the requests it refuses.
+func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	id := w.Header().Get("X-Amzn-RequestId")
+	err = h.public(err, id)
+	if r.Header.Get("X-Amz-Target") == "" && isForm(r) {
+		awsproto.WriteQueryError(w, h.queryNamespace(), id, err)
+		return
+	}
+	awsproto.WriteJSONError(w, err)
+}
+
+// queryNamespace is the xmlns of errors to Query requests whose Version is
+// not known yet: that of the one Query service, if there is only one.
+func (h *Handler) queryNamespace() string {
+	if len(h.query) == 1 {
+		for _, s := range h.query {
+			return s.XMLNamespace()
+		}
+	}
+	return ""
+}
+
+// Endpoint is how a Guard protects this Handler: an AWS API, whose
+// requests are signed, answering refusals in AWS error shapes.
+func (h *Handler) Endpoint() Endpoint {
+	return Endpoint{SigV4: true, WriteError: func(w http.ResponseWriter, r *http.Request, e *awsproto.Error) { h.WriteError(w, r, e) }}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, target, region string) error {
@@ -124,7 +186,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-func requestID() string {
+func newRequestID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])

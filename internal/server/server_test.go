@@ -97,6 +97,7 @@ func TestQueryDispatch(t *testing.T) {
 		{"unknown version", "Action=Echo&Version=1999-01-01", awsproto.NoSuchVersion, 400},
 		{"no version", "Action=Echo", awsproto.NoSuchVersion, 400},
 		{"malformed", "Action=Echo&Version=%zz", awsproto.MalformedQueryString, 400},
+		{"not UTF-8", "Action=Echo&Version=2020-01-01&Name=%FF", awsproto.MalformedQueryString, 400},
 		{"too large", "Action=Echo&Version=2020-01-01&Name=" + strings.Repeat("a", 9<<20), awsproto.RequestEntityTooLarge, 413},
 	} {
 		status, h, body := post(t, srv, form, "", tc.body)
