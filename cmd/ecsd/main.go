@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecsd/ecsd/internal/autoscalingapi"
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
 	"github.com/ecsd/ecsd/internal/demoapp"
@@ -145,6 +146,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	h := server.New(*region, logger)
 	h.HandleJSON(ecsapi.TargetPrefix, api)
+	h.HandleJSON(autoscalingapi.TargetPrefix, autoscalingapi.New())
 	// ELBv2: load balancers of the last run serve again before requests arrive.
 	if err := elb.Recover(); err != nil {
 		logger.Error("cannot recover load balancers from the last run", "error", err)
