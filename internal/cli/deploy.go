@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -380,12 +378,8 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 			a.out.info("deployment %s succeeded in %s", id, time.Since(start).Round(100*time.Millisecond))
 			return nil
 		case deploywatch.Failed:
-			reasons := a.stopReasons(ctx, id)
-			msg := st.Reason
-			if len(reasons) > 0 {
-				msg += "; last stopped tasks: " + strings.Join(reasons, "; ")
-			}
-			return fmt.Errorf("%w after %s: %s", errDeploymentFailed, time.Since(start).Round(100*time.Millisecond), msg)
+			status := fmt.Sprintf("%v after %s: %s", errDeploymentFailed, time.Since(start).Round(100*time.Millisecond), st.Reason)
+			return deploymentFailure(deploywatch.Report(status, a.failureCauses(ctx, *svc, id)))
 		}
 		select {
 		case <-ctx.Done():
@@ -421,8 +415,10 @@ func (a *app) printEvents(s types.Service, since time.Time, seen map[string]bool
 	}
 }
 
-// stopReasons are the reasons the deployment's last stopped tasks give.
-func (a *app) stopReasons(ctx context.Context, id string) []string {
+// failureCauses are why the deployment's stopped tasks stopped, the
+// most frequent first (see deploywatch.Causes); nil when they cannot be
+// read.
+func (a *app) failureCauses(ctx context.Context, svc types.Service, id string) []deploywatch.Cause {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	list, err := a.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(a.cfg.Cluster), StartedBy: aws.String(id), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
@@ -433,28 +429,12 @@ func (a *app) stopReasons(ctx context.Context, id string) []string {
 	if err != nil {
 		return nil
 	}
-	slices.SortFunc(out.Tasks, func(x, y types.Task) int { return aws.ToTime(y.StoppedAt).Compare(aws.ToTime(x.StoppedAt)) })
-	counts := map[string]int{}
-	var order []string
-	for _, t := range out.Tasks {
-		r := aws.ToString(t.StoppedReason)
-		for _, c := range t.Containers {
-			if c.ExitCode != nil && r == "Essential container in task exited" {
-				r = fmt.Sprintf("%s (exit code %d)", r, *c.ExitCode)
-				break
-			}
-		}
-		if r == "" {
-			continue
-		}
-		if counts[r] == 0 {
-			order = append(order, r)
-		}
-		counts[r]++
-	}
-	var reasons []string
-	for _, r := range order[:min(3, len(order))] {
-		reasons = append(reasons, fmt.Sprintf("%s ×%d", r, counts[r]))
-	}
-	return reasons
+	return deploywatch.Causes(out.Tasks, svc.Events)
 }
+
+// deploymentFailure is a failed deployment's report; it is
+// errDeploymentFailed (exit code 2).
+type deploymentFailure string
+
+func (f deploymentFailure) Error() string        { return string(f) }
+func (f deploymentFailure) Is(target error) bool { return target == errDeploymentFailed }
