@@ -100,7 +100,7 @@ func serve(args []string, stderr io.Writer) int {
 	region := fs.String("region", env("ECSD_REGION", "us-east-1"), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
 	account := fs.String("account-id", env("ECSD_ACCOUNT_ID", "000000000000"), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
 	runtimeKind := fs.String("runtime", env("ECSD_RUNTIME", "auto"), "how tasks run: auto (docker if an engine answers, else process), docker, process or fake (env ECSD_RUNTIME)")
-	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", 40*time.Second), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
+	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", ecsHealthyAfter), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
@@ -186,6 +186,8 @@ func serve(args []string, stderr io.Writer) int {
 	// without IdleTimeout, ReadHeaderTimeout would cut them after 10 s.
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
 	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name())
+	logger.Info(healthyAfterNote(*healthyAfter), "healthy_after", healthyAfter.String())
+	printExports(stderr, ln.Addr(), *region)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -203,6 +205,46 @@ func serve(args []string, stderr io.Writer) int {
 		srv.Close()
 	}
 	return 0
+}
+
+// healthyAfterNote says at start how long service tasks that nothing else
+// says are healthy must run to count as healthy, and how to change it.
+func healthyAfterNote(d time.Duration) string {
+	const what = "service tasks without a load balancer or container health check count as healthy after "
+	if d == ecsHealthyAfter {
+		return what + d.String() + " of RUNNING, as on ECS; for faster local rollouts pass --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s)"
+	}
+	return what + d.String() + " of RUNNING (ECS: " + ecsHealthyAfter.String() + "; --healthy-after, ECSD_HEALTHY_AFTER)"
+}
+
+// ecsHealthyAfter is how long ECS lets such a task run before it counts
+// as healthy.
+const ecsHealthyAfter = 40 * time.Second
+
+// printExports prints the lines a user pastes into a shell to point AWS
+// clients at this ecsd: AWS_ENDPOINT_URL sends every service to it (ECS,
+// ELBv2, Application Auto Scaling: tools call more than ECS, and with only
+// AWS_ENDPOINT_URL_ECS those calls would go to real AWS with the user's
+// credentials), and dummy credentials, which ecsd accepts.
+func printExports(w io.Writer, addr net.Addr, region string) {
+	fmt.Fprintf(w, `# Point AWS clients (aws CLI, SDKs, ecspresso, ecsctl) at this ecsd, every service:
+export AWS_ENDPOINT_URL=%s
+export AWS_REGION=%s AWS_DEFAULT_REGION=%s
+export AWS_ACCESS_KEY_ID=ecsd AWS_SECRET_ACCESS_KEY=ecsd
+`, clientEndpoint(addr), region, region)
+}
+
+// clientEndpoint is the URL a local client reaches addr at: a wildcard
+// listen address (0.0.0.0, ::) is reached on loopback.
+func clientEndpoint(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

@@ -290,3 +290,63 @@ func TestCleanShutdown(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 }
+
+// At start ecsd says how long tasks without health checks take to count as
+// healthy, then prints the lines that point AWS clients at it; pasted into
+// a shell they work (the aws CLI lists the clusters).
+func TestStartPrintsHealthyAfterAndExports(t *testing.T) {
+	addr := freeAddr(t)
+	p := startECSD(t, addr, t.TempDir())
+	want := "# Point AWS clients (aws CLI, SDKs, ecspresso, ecsctl) at this ecsd, every service:\n" +
+		"export AWS_ENDPOINT_URL=http://" + addr + "\n" +
+		"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1\n" +
+		"export AWS_ACCESS_KEY_ID=ecsd AWS_SECRET_ACCESS_KEY=ecsd\n"
+	var logs string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) { // the lines follow the listen
+		if logs = p.logs.String(); strings.Contains(logs, want) {
+			break
+		}
+	}
+	listening := strings.Index(logs, `msg="ecsd listening"`)
+	note := strings.Index(logs, "count as healthy after 40s of RUNNING, as on ECS; for faster local rollouts pass --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s)")
+	exports := strings.Index(logs, want)
+	if listening < 0 || note < listening || exports < note {
+		t.Fatalf("want the listening line, the healthy-after note, then the export lines:\n%s", logs)
+	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("aws CLI not installed")
+	}
+	script := "unset AWS_ENDPOINT_URL_ECS AWS_PROFILE\n" + want + "aws ecs list-clusters --output text\n"
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "cluster/default") {
+		t.Fatalf("the pasted lines do not reach ecsd: %v\n%s", err, out)
+	}
+}
+
+func TestHealthyAfterNote(t *testing.T) {
+	if got := healthyAfterNote(40 * time.Second); !strings.Contains(got, "after 40s of RUNNING, as on ECS") || !strings.Contains(got, "--healthy-after 5s") {
+		t.Errorf("default: %q", got)
+	}
+	if got := healthyAfterNote(time.Second); !strings.Contains(got, "after 1s of RUNNING (ECS: 40s; --healthy-after, ECSD_HEALTHY_AFTER)") {
+		t.Errorf("lowered: %q", got)
+	}
+}
+
+func TestClientEndpoint(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:5440": "http://127.0.0.1:5440",
+		"0.0.0.0:5440":   "http://127.0.0.1:5440",
+		"[::]:5440":      "http://127.0.0.1:5440",
+		"[::1]:5440":     "http://[::1]:5440",
+	} {
+		tcp, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clientEndpoint(tcp); got != want {
+			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+	}
+}

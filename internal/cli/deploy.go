@@ -338,6 +338,7 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 	var since time.Time
 	lastProgress := ""
 	sdSupported := true
+	var healthNote runningTimeNote
 	for {
 		svc, err := a.describe(ctx)
 		if err != nil {
@@ -369,6 +370,7 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 		}
 		lastProgress = progressLine(deploymentRows(*svc, id))
 		a.out.deployments(*svc, id, time.Since(start))
+		a.noteRunningTimeWait(ctx, *svc, &healthNote)
 		st := deploywatch.Assess(*svc, id, sd, until)
 		if st.Verdict != deploywatch.Waiting {
 			a.out.settle() // the verdict goes below the final view
@@ -438,3 +440,39 @@ type deploymentFailure string
 
 func (f deploymentFailure) Error() string        { return string(f) }
 func (f deploymentFailure) Is(target error) bool { return target == errDeploymentFailed }
+
+// runningTimeNote is what noteRunningTimeWait knows: the task definition
+// of the PRIMARY deployment it looked at, and whether it is done (it told,
+// or could not find out).
+type runningTimeNote struct {
+	td   *types.TaskDefinition
+	done bool
+}
+
+// noteRunningTimeWait says, once per wait, when the rollout is waiting for
+// tasks to have run long enough to count as healthy (no load balancer, no
+// container health check; see deploywatch.WaitsOnRunningTime), and how to
+// make that shorter. It reads only what ECS answers, so it holds on ECS
+// too; the task definition is described once.
+func (a *app) noteRunningTimeWait(ctx context.Context, svc types.Service, n *runningTimeNote) {
+	arn := deploywatch.PrimaryTaskDefinition(svc)
+	if n.done || arn == "" || len(svc.LoadBalancers) > 0 {
+		return
+	}
+	if n.td == nil || aws.ToString(n.td.TaskDefinitionArn) != arn {
+		out, err := a.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+		if err != nil {
+			n.done = true // only a hint: the wait goes on without it
+			return
+		}
+		n.td = out.TaskDefinition
+	}
+	if !deploywatch.WaitsOnRunningTime(svc, n.td) {
+		return
+	}
+	n.done = true
+	a.out.line("notice", "waiting for the new tasks to count as healthy: without a load balancer or a container health check, "+
+		"a task counts as healthy once it has been RUNNING for a while (40s on ECS, and by default on ecsd). "+
+		"To go faster, add a healthCheck to the container definition, or against ecsd start it with --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s).",
+		map[string]any{"taskDefinitionArn": arn})
+}
