@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/demoapp"
 )
 
 // ecsdBin is ecsd built for the tests: a static binary (CGO_ENABLED=0), as
@@ -347,6 +351,98 @@ func TestClientEndpoint(t *testing.T) {
 		}
 		if got := clientEndpoint(tcp); got != want {
 			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// `ecsd --help`, `ecsd -h`, `ecsd help`: every command, one line each
+// (testdata/help.txt; UPDATE_GOLDEN=1 rewrites it).
+func TestHelpListsEveryCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"--help"}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+		t.Fatalf("--help: exit %d, stderr %q", code, errOut.String())
+	}
+	help := out.String()
+	for _, args := range [][]string{{"-h"}, {"help"}, {"help", "help"}} {
+		var o strings.Builder
+		if code := run(args, &o, &errOut); code != 0 || o.String() != help {
+			t.Errorf("ecsd %v: exit %d, or another help than --help", args, code)
+		}
+	}
+	const golden = "testdata/help.txt"
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		os.WriteFile(golden, []byte(help), 0o644)
+	}
+	if want, _ := os.ReadFile(golden); help != string(want) {
+		t.Errorf("ecsd --help differs from %s (UPDATE_GOLDEN=1 to accept):\n%s", golden, help)
+	}
+	for _, c := range commandList {
+		if !strings.Contains(help, "  "+c.name+" ") {
+			t.Errorf("the help lacks %s", c.name)
+		}
+		if c.name == "help" || c.name == "demoapp" {
+			continue // demoapp prints on the process's stdout: TestDemoappHelp
+		}
+		var o, e strings.Builder
+		if code := run([]string{"help", c.name}, &o, &e); code != 0 || o.Len() == 0 || e.Len() != 0 {
+			t.Errorf("ecsd help %s: exit %d, stdout %q, stderr %q", c.name, code, o.String(), e.String())
+		}
+	}
+}
+
+// `ecsd server --help` and `ecsd demo --help` describe the command and
+// every flag, on stdout; a bad flag says what was wrong, with the same
+// help, on stderr.
+func TestCommandFlagsHelp(t *testing.T) {
+	for _, tc := range []struct {
+		cmd   string
+		flags []string
+	}{
+		{"server", []string{"listen", "data-dir", "region", "account-id", "runtime", "healthy-after", "start-backoff", "start-backoff-max", "log-level"}},
+		{"demo", []string{"runtime", "port"}},
+	} {
+		var out, errOut strings.Builder
+		if code := run([]string{tc.cmd, "--help"}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+			t.Fatalf("%s --help: exit %d, stderr %q", tc.cmd, code, errOut.String())
+		}
+		help := out.String()
+		var viaHelp strings.Builder
+		run([]string{"help", tc.cmd}, &viaHelp, &errOut)
+		if viaHelp.String() != help {
+			t.Errorf("'ecsd help %s' differs from 'ecsd %s --help'", tc.cmd, tc.cmd)
+		}
+		if !strings.HasPrefix(help, "Usage: ecsd "+tc.cmd+" [flags]\n\n") {
+			t.Errorf("%s --help does not start with its usage line:\n%s", tc.cmd, help)
+		}
+		lines := strings.Split(help, "\n")
+		for _, f := range tc.flags {
+			i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  -"+f+" ") || l == "  -"+f })
+			if i < 0 || i+1 >= len(lines) || strings.TrimSpace(lines[i+1]) == "" {
+				t.Errorf("%s --help: --%s has no description", tc.cmd, f)
+			}
+		}
+		out.Reset()
+		errOut.Reset()
+		if code := run([]string{tc.cmd, "--bogus"}, &out, &errOut); code != 2 || out.Len() != 0 ||
+			!strings.Contains(errOut.String(), "flag provided but not defined: -bogus") || !strings.Contains(errOut.String(), "Usage: ecsd "+tc.cmd) {
+			t.Errorf("%s --bogus: exit %d, stdout %q, stderr %q", tc.cmd, code, out.String(), errOut.String())
+		}
+	}
+}
+
+// `ecsd demoapp --help` (and `ecsd help demoapp`) list every setting.
+func TestDemoappHelp(t *testing.T) {
+	var want bytes.Buffer
+	demoapp.Usage(&want)
+	for _, args := range [][]string{{"demoapp", "--help"}, {"help", "demoapp"}} {
+		out, err := exec.Command(ecsdBin, args...).Output()
+		if err != nil || string(out) != want.String() {
+			t.Errorf("ecsd %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, s := range demoapp.Settings {
+		if !strings.Contains(want.String(), s.Name) {
+			t.Errorf("the demoapp help lacks %s", s.Name)
 		}
 	}
 }

@@ -39,6 +39,10 @@ func init() {
 	var f deployFlags
 	commands["deploy"] = command{
 		summary: "register the task definition and create or update the service, then wait",
+		details: `The wait reads the deployment's rolloutState and its service deployment, so
+a circuit-breaker trip or a rollback ends it at once with exit code 2 and a
+report that leads with the cause (an exit code, a failed health check); a
+timeout exits 3.`,
 		flags: func(fs *flag.FlagSet) func() {
 			fs.BoolVar(&f.dryRun, "dry-run", false, "print what would change, change nothing")
 			fs.BoolVar(&f.skipTaskDef, "skip-task-definition", false, "deploy the service's current task definition")
@@ -57,6 +61,7 @@ func init() {
 	var w deployFlags
 	commands["wait"] = command{
 		summary: "wait for the service's current deployment",
+		details: "Exits 0 once it succeeded, 2 when it failed or was rolled back (the report leads with the cause), 3 on timeout.",
 		flags: func(fs *flag.FlagSet) func() {
 			fs.StringVar(&w.waitUntil, "wait-until", "stable", "stable or deployed")
 			fs.DurationVar(&w.poll, "poll-interval", time.Second, "how often to poll")
@@ -74,6 +79,8 @@ func init() {
 	}
 	commands["render"] = command{
 		summary: "print the task and service definitions as ecsctl reads them",
+		args:    "[all|taskdef|servicedef]",
+		details: "Templates and Jsonnet evaluated, in the ECS API's JSON; all (the default) prints both.",
 		run: func(a *app, args []string) error {
 			if err := a.load(); err != nil {
 				return err
