@@ -377,10 +377,11 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 		}
 		lastProgress = progressLine(deploymentRows(*svc, id))
 		a.out.deployments(*svc, id, time.Since(start))
-		a.noteRunningTimeWait(ctx, *svc, &healthNote)
 		st := deploywatch.Assess(*svc, id, sd, until)
 		if st.Verdict != deploywatch.Waiting {
 			a.out.settle() // the verdict goes below the final view
+		} else {
+			a.noteRunningTimeWait(ctx, *svc, id, &healthNote)
 		}
 		switch st.Verdict {
 		case deploywatch.Succeeded:
@@ -461,7 +462,7 @@ type runningTimeNote struct {
 // container health check; see deploywatch.WaitsOnRunningTime), and how to
 // make that shorter. It reads only what ECS answers, so it holds on ECS
 // too; the task definition is described once.
-func (a *app) noteRunningTimeWait(ctx context.Context, svc types.Service, n *runningTimeNote) {
+func (a *app) noteRunningTimeWait(ctx context.Context, svc types.Service, deploymentID string, n *runningTimeNote) {
 	arn := deploywatch.PrimaryTaskDefinition(svc)
 	if n.done || arn == "" || len(svc.LoadBalancers) > 0 {
 		return
@@ -474,12 +475,12 @@ func (a *app) noteRunningTimeWait(ctx context.Context, svc types.Service, n *run
 		}
 		n.td = out.TaskDefinition
 	}
-	if !deploywatch.WaitsOnRunningTime(svc, n.td) {
+	if !deploywatch.WaitsOnRunningTime(svc, deploymentID, n.td) {
 		return
 	}
 	n.done = true
 	a.out.line("notice", "waiting for the new tasks to count as healthy: without a load balancer or a container health check, "+
 		"a task counts as healthy once it has been RUNNING for a while (40s on ECS, and by default on ecsd). "+
-		"To go faster, add a healthCheck to the container definition, or against ecsd start it with --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s).",
+		"To go faster, add a healthCheck to the container definition; on ecsd, start it with --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s).",
 		map[string]any{"taskDefinitionArn": arn})
 }

@@ -117,8 +117,8 @@ func TestNoteRunningTimeWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n runningTimeNote
-	a.noteRunningTimeWait(context.Background(), svc, &n)
-	a.noteRunningTimeWait(context.Background(), svc, &n)
+	a.noteRunningTimeWait(context.Background(), svc, "ecs-svc/2", &n)
+	a.noteRunningTimeWait(context.Background(), svc, "ecs-svc/2", &n)
 	if c := strings.Count(out.String(), "count as healthy"); c != 1 {
 		t.Errorf("the notice came %d times, want once:\n%s", c, out.String())
 	}
@@ -133,7 +133,7 @@ func TestNoteRunningTimeWait(t *testing.T) {
 
 	out.Reset()
 	svc.LoadBalancers = []types.LoadBalancer{{ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}
-	a.noteRunningTimeWait(context.Background(), svc, &runningTimeNote{})
+	a.noteRunningTimeWait(context.Background(), svc, "ecs-svc/2", &runningTimeNote{})
 	if out.Len() != 0 || describes.Load() != 1 {
 		t.Errorf("a load-balanced service got the notice (or a describe): %q", out.String())
 	}

@@ -5,14 +5,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// WaitsOnRunningTime reports whether the service's PRIMARY deployment is
-// waiting for its RUNNING tasks to have run long enough to count as
-// healthy: it is IN_PROGRESS with tasks running, and nothing else can say
-// they are healthy — the service has no load balancer and td (the
-// deployment's task definition) no container health check. ECS then counts
-// a task as healthy once it has been RUNNING for a while (40 s on ECS), and
-// a rollout steps no faster. td nil means unknown: false.
-func WaitsOnRunningTime(svc types.Service, td *types.TaskDefinition) bool {
+// WaitsOnRunningTime reports whether deployment deploymentID, the
+// service's PRIMARY, is waiting for its RUNNING tasks to have run long
+// enough to count as healthy: it is IN_PROGRESS with tasks running, and
+// nothing else can say they are healthy — the service has no load balancer
+// and td (the deployment's task definition) no container health check. ECS
+// then counts a task as healthy once it has been RUNNING for a while (40 s
+// on ECS), and a rollout steps no faster. td nil means unknown: false.
+func WaitsOnRunningTime(svc types.Service, deploymentID string, td *types.TaskDefinition) bool {
 	if td == nil || len(svc.LoadBalancers) > 0 {
 		return false
 	}
@@ -25,7 +25,7 @@ func WaitsOnRunningTime(svc types.Service, td *types.TaskDefinition) bool {
 		if aws.ToString(d.Status) != "PRIMARY" {
 			continue
 		}
-		return d.RolloutState == types.DeploymentRolloutStateInProgress && d.RunningCount > 0 &&
+		return aws.ToString(d.Id) == deploymentID && d.RolloutState == types.DeploymentRolloutStateInProgress && d.RunningCount > 0 &&
 			aws.ToString(d.TaskDefinition) == aws.ToString(td.TaskDefinitionArn)
 	}
 	return false

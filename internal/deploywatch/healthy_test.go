@@ -40,9 +40,10 @@ func TestWaitsOnRunningTime(t *testing.T) {
 		{"completed", service(false, primary(types.DeploymentRolloutStateCompleted, 2)), plain, false},
 		{"failed", service(false, primary(types.DeploymentRolloutStateFailed, 2)), plain, false},
 		{"task definition not known", service(false, primary(inProgress, 2)), nil, false},
+		{"the PRIMARY is another deployment (a rollback's)", service(false, types.Deployment{Id: aws.String("ecs-svc/1"), Status: aws.String("PRIMARY"), TaskDefinition: aws.String(tdARN), RolloutState: inProgress, RunningCount: 2}), plain, false},
 		{"the task definition is not the PRIMARY's", service(false, primary(inProgress, 2)), &types.TaskDefinition{TaskDefinitionArn: aws.String("other")}, false},
 	} {
-		if got := WaitsOnRunningTime(tc.svc, tc.td); got != tc.want {
+		if got := WaitsOnRunningTime(tc.svc, "ecs-svc/2", tc.td); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
