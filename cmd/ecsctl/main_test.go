@@ -160,7 +160,8 @@ func TestDeployEndToEnd(t *testing.T) {
 	}
 	// The failure leads with its cause and count; the rollback's own stops
 	// are no cause.
-	if _, failure, _ := strings.Cut(out, "FAILED: "); !regexp.MustCompile(`^[3-9] tasks failed: Essential container in task exited \(exit code 1\)\n`).MatchString(failure) || strings.Contains(failure, "Scaling activity") {
+	failure := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d FAILED: (.*)\n`).FindStringSubmatch(out)
+	if failure == nil || !regexp.MustCompile(`^[3-9] tasks failed: Essential container in task exited \(exit code 1\)$`).MatchString(failure[1]) || strings.Contains(out, "Scaling activity initiated") {
 		t.Fatalf("crashing deploy: the failure does not lead with the cause:\n%s", out)
 	}
 	// The breaker tripped at the "deployment failed" event; ecsctl must have
