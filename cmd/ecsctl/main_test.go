@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -154,8 +155,14 @@ func TestDeployEndToEnd(t *testing.T) {
 	}()
 	code, out := ecsctl(t, "deploy")
 	exited := time.Now()
-	if code != cli.ExitFailed || !strings.Contains(out, "Essential container in task exited (exit code 1)") || !strings.Contains(out, "circuit breaker") {
+	if code != cli.ExitFailed || !strings.Contains(out, "circuit breaker") {
 		t.Fatalf("crashing deploy: exit %d\n%s", code, out)
+	}
+	// The failure leads with its cause and count; the rollback's own stops
+	// are no cause.
+	failure := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d FAILED: (.*)\n`).FindStringSubmatch(out)
+	if failure == nil || !regexp.MustCompile(`^[3-9] tasks failed: Essential container in task exited \(exit code 1\)$`).MatchString(failure[1]) || strings.Contains(out, "Scaling activity initiated") {
+		t.Fatalf("crashing deploy: the failure does not lead with the cause:\n%s", out)
 	}
 	// The breaker tripped at the "deployment failed" event; ecsctl must have
 	// exited within 2 s of it (its poll interval is 1 s).

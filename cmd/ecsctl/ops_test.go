@@ -48,8 +48,11 @@ func TestOperationsEndToEnd(t *testing.T) {
 	}
 
 	must("succeeded", "deploy")
-	// ecsd does not answer Application Auto Scaling: a warning, not a failure.
-	must("--suspend-auto-scaling skipped: Application Auto Scaling is not available", "deploy", "--skip-task-definition", "--suspend-auto-scaling")
+	// ecsd answers Application Auto Scaling (no scalable targets): nothing
+	// to suspend, and no warning.
+	if out := must("no scalable target for service/default/web: no auto scaling to suspend", "deploy", "--skip-task-definition", "--suspend-auto-scaling"); strings.Contains(out, "warning") {
+		t.Fatalf("deploy --suspend-auto-scaling warns against ecsd:\n%s", out)
+	}
 
 	// scale: desiredCount only, then wait for 3 running.
 	must("succeeded", "scale", "--tasks", "3")

@@ -3,7 +3,9 @@
 //
 //	ecsd [server] [flags]   run the control plane (the default)
 //	ecsd demo               a guided rollout and rollback on a private ecsd
+//	ecsd demoapp            the demo HTTP application tasks are made of
 //	ecsd version            print the version
+//	ecsd help [command]     the commands, or a command's flags
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecsd/ecsd/internal/autoscalingapi"
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
 	"github.com/ecsd/ecsd/internal/demoapp"
@@ -39,12 +42,18 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "server"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 {
+		switch a := args[0]; {
+		case a == "-h" || a == "--help" || a == "-help":
+			usage(stdout)
+			return 0
+		case a != "" && a[0] != '-':
+			cmd, args = a, args[1:]
+		}
 	}
 	switch cmd {
 	case "server":
-		return serve(args, stderr)
+		return serve(args, stdout, stderr)
 	case "demo":
 		return runDemo(args, stdout, stderr)
 	case "demoapp":
@@ -53,8 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "ecsd", version.Version)
 		return 0
 	case "help":
-		usage(stdout)
-		return 0
+		return help(args, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "ecsd: unknown command %q\n\n", cmd)
 		usage(stderr)
@@ -62,18 +70,62 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// commandList is every command with its one-line summary, as `ecsd help`
+// lists them.
+var commandList = []struct{ name, summary string }{
+	{"server", "run the control plane (the default): the Amazon ECS, ELBv2 and Application Auto Scaling APIs on one endpoint"},
+	{"demo", "see it work: a private ecsd, a service rolled to v2, a crashing v3 rolled back, then clean-up"},
+	{"demoapp", "run the demo HTTP application tasks are made of (its settings: ecsd demoapp --help)"},
+	{"version", "print the version"},
+	{"help", "print this help, or 'ecsd help <command>' a command's flags and settings"},
+}
+
 func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: ecsd [command] [flags]
+	fmt.Fprint(w, "Usage: ecsd [command] [flags]\n\nCommands:\n")
+	for _, c := range commandList {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'ecsd help <command>' (or 'ecsd <command> --help') for a command's flags.\n")
+}
 
-Commands:
-  server    run the control plane (default): the Amazon ECS API on one endpoint
-  demo      see it work: a private ecsd, a load-balanced service rolled to v2,
-            a crashing v3 rolled back by the circuit breaker, then clean-up
-  demoapp   run the demo HTTP application tasks are made of (see README)
-  version   print the version
+// help is `ecsd help [command]`.
+func help(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0 || args[0] == "help":
+		usage(stdout)
+		return 0
+	case args[0] == "version":
+		fmt.Fprintln(stdout, "Usage: ecsd version\n\nPrint the version.")
+		return 0
+	case args[0] == "server" || args[0] == "demo" || args[0] == "demoapp":
+		return run([]string{args[0], "--help"}, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "ecsd help: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
 
-Run 'ecsd server -h' for the server's flags.
-`)
+// parseFlags parses a command's flags. On -h or --help it prints the
+// command's usage line, description and flags on stdout; on a bad flag, the
+// error and the same help on stderr. done says the command must return
+// code now.
+func parseFlags(fs *flag.FlagSet, args []string, description string, stdout, stderr io.Writer) (done bool, code int) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if err == nil {
+		return false, 0
+	}
+	w, code := stderr, 2
+	if errors.Is(err, flag.ErrHelp) {
+		w, code = stdout, 0
+	} else {
+		fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
+	}
+	fmt.Fprintf(w, "Usage: %s [flags]\n\n%s\n\nFlags:\n", fs.Name(), description)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	return true, code
 }
 
 // env returns the environment variable's value, or def.
@@ -91,26 +143,27 @@ func defaultDataDir() string {
 	return filepath.Join(os.TempDir(), "ecsd")
 }
 
-func serve(args []string, stderr io.Writer) int {
+const serverDescription = `Run the control plane: the Amazon ECS, ELBv2 and Application Auto Scaling
+APIs on one endpoint, state kept in the data dir, tasks run as Docker
+containers or host processes. At start it prints the export lines that
+point AWS clients at it. Every flag has an environment variable.`
+
+func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ecsd server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	listen := fs.String("listen", env("ECSD_LISTEN", "127.0.0.1:5440"), "address to serve the AWS APIs on (env ECSD_LISTEN)")
 	dataDir := fs.String("data-dir", env("ECSD_DATA_DIR", defaultDataDir()), "directory for ecsd's state (env ECSD_DATA_DIR)")
 	region := fs.String("region", env("ECSD_REGION", "us-east-1"), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
 	account := fs.String("account-id", env("ECSD_ACCOUNT_ID", "000000000000"), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
 	runtimeKind := fs.String("runtime", env("ECSD_RUNTIME", "auto"), "how tasks run: auto (docker if an engine answers, else process), docker, process or fake (env ECSD_RUNTIME)")
-	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", 40*time.Second), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
+	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", ecsHealthyAfter), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	credentials := fs.String("credentials", env("ECSD_CREDENTIALS", ""), "ACCESS_KEY_ID:SECRET_ACCESS_KEY[,...]: answer only requests signed by these keys; without it any SigV4-signed request is answered (env ECSD_CREDENTIALS)")
 	auth := fs.String("auth", env("ECSD_AUTH", string(server.AuthSigV4)), "sigv4: requests must be SigV4-signed; none: unsigned requests are answered too (env ECSD_AUTH)")
 	allowedHosts := fs.String("allowed-hosts", env("ECSD_ALLOWED_HOSTS", ""), "more Host names to answer besides the listen address and loopback names: name,*.domain,... or * for any (env ECSD_ALLOWED_HOSTS)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if done, code := parseFlags(fs, args, serverDescription, stdout, stderr); done {
+		return code
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -159,6 +212,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	h := server.New(*region, logger)
 	h.HandleJSON(ecsapi.TargetPrefix, api)
+	h.HandleJSON(autoscalingapi.TargetPrefix, autoscalingapi.New())
 	// ELBv2: load balancers of the last run serve again before requests arrive.
 	if err := elb.Recover(); err != nil {
 		logger.Error("cannot recover load balancers from the last run", "error", err)
@@ -200,6 +254,8 @@ func serve(args []string, stderr io.Writer) int {
 	srv := &http.Server{Handler: guard.Protect(h, h.Endpoint()), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
 	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name(), "auth", authSummary(guardCfg))
 	warnExposure(logger, ln.Addr(), guardCfg)
+	logger.Info(healthyAfterNote(*healthyAfter), "healthy_after", healthyAfter.String())
+	printExports(stderr, ln.Addr(), *region)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -217,6 +273,46 @@ func serve(args []string, stderr io.Writer) int {
 		srv.Close()
 	}
 	return 0
+}
+
+// healthyAfterNote says at start how long service tasks that nothing else
+// says are healthy must run to count as healthy, and how to change it.
+func healthyAfterNote(d time.Duration) string {
+	const what = "service tasks without a load balancer or container health check count as healthy after "
+	if d == ecsHealthyAfter {
+		return what + d.String() + " of RUNNING, as on ECS; for faster local rollouts pass --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s)"
+	}
+	return what + d.String() + " of RUNNING (ECS: " + ecsHealthyAfter.String() + "; --healthy-after, ECSD_HEALTHY_AFTER)"
+}
+
+// ecsHealthyAfter is how long ECS lets such a task run before it counts
+// as healthy.
+const ecsHealthyAfter = 40 * time.Second
+
+// printExports prints the lines a user pastes into a shell to point AWS
+// clients at this ecsd: AWS_ENDPOINT_URL sends every service to it (ECS,
+// ELBv2, Application Auto Scaling: tools call more than ECS, and with only
+// AWS_ENDPOINT_URL_ECS those calls would go to real AWS with the user's
+// credentials), and dummy credentials, which ecsd accepts.
+func printExports(w io.Writer, addr net.Addr, region string) {
+	fmt.Fprintf(w, `# Point AWS clients (aws CLI, SDKs, ecspresso, ecsctl) at this ecsd, every service:
+export AWS_ENDPOINT_URL=%s
+export AWS_REGION=%s AWS_DEFAULT_REGION=%s
+export AWS_ACCESS_KEY_ID=ecsd AWS_SECRET_ACCESS_KEY=ecsd
+`, clientEndpoint(addr), region, region)
+}
+
+// clientEndpoint is the URL a local client reaches addr at: a wildcard
+// listen address (0.0.0.0, ::) is reached on loopback.
+func clientEndpoint(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/demoapp"
 )
 
 // ecsdBin is ecsd built for the tests: a static binary (CGO_ENABLED=0), as
@@ -288,5 +292,157 @@ func TestCleanShutdown(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+// At start ecsd says how long tasks without health checks take to count as
+// healthy, then prints the lines that point AWS clients at it; pasted into
+// a shell they work (the aws CLI lists the clusters).
+func TestStartPrintsHealthyAfterAndExports(t *testing.T) {
+	addr := freeAddr(t)
+	p := startECSD(t, addr, t.TempDir())
+	want := "# Point AWS clients (aws CLI, SDKs, ecspresso, ecsctl) at this ecsd, every service:\n" +
+		"export AWS_ENDPOINT_URL=http://" + addr + "\n" +
+		"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1\n" +
+		"export AWS_ACCESS_KEY_ID=ecsd AWS_SECRET_ACCESS_KEY=ecsd\n"
+	var logs string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) { // the lines follow the listen
+		if logs = p.logs.String(); strings.Contains(logs, want) {
+			break
+		}
+	}
+	listening := strings.Index(logs, `msg="ecsd listening"`)
+	note := strings.Index(logs, "count as healthy after 40s of RUNNING, as on ECS; for faster local rollouts pass --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s)")
+	exports := strings.Index(logs, want)
+	if listening < 0 || note < listening || exports < note {
+		t.Fatalf("want the listening line, the healthy-after note, then the export lines:\n%s", logs)
+	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("aws CLI not installed")
+	}
+	script := "unset AWS_ENDPOINT_URL_ECS AWS_PROFILE\n" + want + "aws ecs list-clusters --output text\n"
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "cluster/default") {
+		t.Fatalf("the pasted lines do not reach ecsd: %v\n%s", err, out)
+	}
+}
+
+func TestHealthyAfterNote(t *testing.T) {
+	if got := healthyAfterNote(40 * time.Second); !strings.Contains(got, "after 40s of RUNNING, as on ECS") || !strings.Contains(got, "--healthy-after 5s") {
+		t.Errorf("default: %q", got)
+	}
+	if got := healthyAfterNote(time.Second); !strings.Contains(got, "after 1s of RUNNING (ECS: 40s; --healthy-after, ECSD_HEALTHY_AFTER)") {
+		t.Errorf("lowered: %q", got)
+	}
+}
+
+func TestClientEndpoint(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:5440": "http://127.0.0.1:5440",
+		"0.0.0.0:5440":   "http://127.0.0.1:5440",
+		"[::]:5440":      "http://127.0.0.1:5440",
+		"[::1]:5440":     "http://[::1]:5440",
+	} {
+		tcp, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clientEndpoint(tcp); got != want {
+			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// `ecsd --help`, `ecsd -h`, `ecsd help`: every command, one line each
+// (testdata/help.txt; UPDATE_GOLDEN=1 rewrites it).
+func TestHelpListsEveryCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"--help"}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+		t.Fatalf("--help: exit %d, stderr %q", code, errOut.String())
+	}
+	help := out.String()
+	for _, args := range [][]string{{"-h"}, {"help"}, {"help", "help"}} {
+		var o strings.Builder
+		if code := run(args, &o, &errOut); code != 0 || o.String() != help {
+			t.Errorf("ecsd %v: exit %d, or another help than --help", args, code)
+		}
+	}
+	const golden = "testdata/help.txt"
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		os.WriteFile(golden, []byte(help), 0o644)
+	}
+	if want, _ := os.ReadFile(golden); help != string(want) {
+		t.Errorf("ecsd --help differs from %s (UPDATE_GOLDEN=1 to accept):\n%s", golden, help)
+	}
+	for _, c := range commandList {
+		if !strings.Contains(help, "  "+c.name+" ") {
+			t.Errorf("the help lacks %s", c.name)
+		}
+		if c.name == "help" || c.name == "demoapp" {
+			continue // demoapp prints on the process's stdout: TestDemoappHelp
+		}
+		var o, e strings.Builder
+		if code := run([]string{"help", c.name}, &o, &e); code != 0 || o.Len() == 0 || e.Len() != 0 {
+			t.Errorf("ecsd help %s: exit %d, stdout %q, stderr %q", c.name, code, o.String(), e.String())
+		}
+	}
+}
+
+// `ecsd server --help` and `ecsd demo --help` describe the command and
+// every flag, on stdout; a bad flag says what was wrong, with the same
+// help, on stderr.
+func TestCommandFlagsHelp(t *testing.T) {
+	for _, tc := range []struct {
+		cmd   string
+		flags []string
+	}{
+		{"server", []string{"listen", "data-dir", "region", "account-id", "runtime", "healthy-after", "start-backoff", "start-backoff-max", "log-level"}},
+		{"demo", []string{"runtime", "port"}},
+	} {
+		var out, errOut strings.Builder
+		if code := run([]string{tc.cmd, "--help"}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+			t.Fatalf("%s --help: exit %d, stderr %q", tc.cmd, code, errOut.String())
+		}
+		help := out.String()
+		var viaHelp strings.Builder
+		run([]string{"help", tc.cmd}, &viaHelp, &errOut)
+		if viaHelp.String() != help {
+			t.Errorf("'ecsd help %s' differs from 'ecsd %s --help'", tc.cmd, tc.cmd)
+		}
+		if !strings.HasPrefix(help, "Usage: ecsd "+tc.cmd+" [flags]\n\n") {
+			t.Errorf("%s --help does not start with its usage line:\n%s", tc.cmd, help)
+		}
+		lines := strings.Split(help, "\n")
+		for _, f := range tc.flags {
+			i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  -"+f+" ") || l == "  -"+f })
+			if i < 0 || i+1 >= len(lines) || strings.TrimSpace(lines[i+1]) == "" {
+				t.Errorf("%s --help: --%s has no description", tc.cmd, f)
+			}
+		}
+		out.Reset()
+		errOut.Reset()
+		if code := run([]string{tc.cmd, "--bogus"}, &out, &errOut); code != 2 || out.Len() != 0 ||
+			!strings.Contains(errOut.String(), "flag provided but not defined: -bogus") || !strings.Contains(errOut.String(), "Usage: ecsd "+tc.cmd) {
+			t.Errorf("%s --bogus: exit %d, stdout %q, stderr %q", tc.cmd, code, out.String(), errOut.String())
+		}
+	}
+}
+
+// `ecsd demoapp --help` (and `ecsd help demoapp`) list every setting.
+func TestDemoappHelp(t *testing.T) {
+	var want bytes.Buffer
+	demoapp.Usage(&want)
+	for _, args := range [][]string{{"demoapp", "--help"}, {"help", "demoapp"}} {
+		out, err := exec.Command(ecsdBin, args...).Output()
+		if err != nil || string(out) != want.String() {
+			t.Errorf("ecsd %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, s := range demoapp.Settings {
+		if !strings.Contains(want.String(), s.Name) {
+			t.Errorf("the demoapp help lacks %s", s.Name)
+		}
 	}
 }

@@ -6,6 +6,9 @@
 //   - JSON 1.1: the AWS protocol ECS, CodeDeploy and Application Auto Scaling
 //     speak. The operation is named by the X-Amz-Target header; the body is a
 //     JSON object whose member names are the API model's.
+//   - Members: how a JSON service spells its member names given the SDK's
+//     field names: LowerFirst ("serviceName", ECS) or AsField
+//     ("ServiceNamespace", Application Auto Scaling).
 //   - Output encoding is done by the SDK's own schema-driven serializer
 //     (EncodeJSON), so member names, enums and epoch-second timestamps are
 //     exactly what the SDK's clients read back.

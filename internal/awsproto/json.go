@@ -17,17 +17,42 @@ import (
 	"unicode/utf8"
 )
 
+// Members says how a service's API model spells its JSON member names,
+// given the SDK's Go field names.
+type Members uint8
+
+const (
+	// LowerFirst: the field name with its first letter lowered
+	// ("serviceName"), as ECS and CodeDeploy spell them.
+	LowerFirst Members = iota
+	// AsField: the field name itself ("ServiceNamespace"), as Application
+	// Auto Scaling spells them.
+	AsField
+)
+
+// name is the wire member name of an SDK struct field.
+func (m Members) name(field string) string {
+	if m == AsField {
+		return field
+	}
+	return MemberName(field)
+}
+
 // EncodeJSON serializes an SDK output value as AWS JSON: member names are
 // the model's (the SDK field name with its first letter lowered), timestamps
 // epoch seconds with milliseconds, nil members omitted. Unlike the SDK's
 // client-side serializer it writes zero-valued numbers and booleans
 // ("runningCount":0), as ECS itself does.
-func EncodeJSON(v any) ([]byte, error) {
+func EncodeJSON(v any) ([]byte, error) { return EncodeJSONAs(v, LowerFirst) }
+
+// EncodeJSONAs is EncodeJSON for a service whose member names are spelled
+// as m says.
+func EncodeJSONAs(v any, m Members) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	hint, _ := sizeHints.Load(rv.Type())
 	size, _ := hint.(int)
 	buf := make([]byte, 0, max(size, 512))
-	buf, err := encoderFor(rv.Type())(buf, rv)
+	buf, err := encoderFor(rv.Type(), m)(buf, rv)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", v, err)
 	}
@@ -43,20 +68,27 @@ var sizeHints sync.Map // reflect.Type → int
 
 type encodeFunc func(buf []byte, v reflect.Value) ([]byte, error)
 
-var encoderCache sync.Map // reflect.Type -> encodeFunc
+// typeKey caches what is built per type and member spelling.
+type typeKey struct {
+	t reflect.Type
+	m Members
+}
 
-func encoderFor(t reflect.Type) encodeFunc {
-	if f, ok := encoderCache.Load(t); ok {
+var encoderCache sync.Map // typeKey -> encodeFunc
+
+func encoderFor(t reflect.Type, m Members) encodeFunc {
+	key := typeKey{t, m}
+	if f, ok := encoderCache.Load(key); ok {
 		return f.(encodeFunc)
 	}
 	// Recursive types: publish an indirection before building.
 	var real encodeFunc
 	indirect := encodeFunc(func(buf []byte, v reflect.Value) ([]byte, error) { return real(buf, v) })
-	if f, loaded := encoderCache.LoadOrStore(t, indirect); loaded {
+	if f, loaded := encoderCache.LoadOrStore(key, indirect); loaded {
 		return f.(encodeFunc)
 	}
-	real = newEncoder(t)
-	encoderCache.Store(t, real)
+	real = newEncoder(t, m)
+	encoderCache.Store(key, real)
 	return real
 }
 
@@ -67,7 +99,7 @@ type fieldEncoder struct {
 	omit  func(v reflect.Value) bool
 }
 
-func newEncoder(t reflect.Type) encodeFunc {
+func newEncoder(t reflect.Type, m Members) encodeFunc {
 	if t == timeType {
 		return func(buf []byte, v reflect.Value) ([]byte, error) {
 			ms := v.Interface().(time.Time).UnixMilli()
@@ -76,7 +108,7 @@ func newEncoder(t reflect.Type) encodeFunc {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		elem := encoderFor(t.Elem())
+		elem := encoderFor(t.Elem(), m)
 		return func(buf []byte, v reflect.Value) ([]byte, error) {
 			if v.IsNil() {
 				return append(buf, "null"...), nil
@@ -90,8 +122,8 @@ func newEncoder(t reflect.Type) encodeFunc {
 			if !sf.IsExported() || sf.Name == "ResultMetadata" {
 				continue
 			}
-			key, _ := json.Marshal(MemberName(sf.Name))
-			fe := fieldEncoder{index: i, key: append(key, ':'), enc: encoderFor(sf.Type)}
+			key, _ := json.Marshal(m.name(sf.Name))
+			fe := fieldEncoder{index: i, key: append(key, ':'), enc: encoderFor(sf.Type, m)}
 			switch sf.Type.Kind() {
 			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
 				fe.omit = reflect.Value.IsNil
@@ -128,7 +160,7 @@ func newEncoder(t reflect.Type) encodeFunc {
 				return append(buf, '"'), nil
 			}
 		}
-		elem := encoderFor(t.Elem())
+		elem := encoderFor(t.Elem(), m)
 		return func(buf []byte, v reflect.Value) ([]byte, error) {
 			buf = append(buf, '[')
 			var err error
@@ -143,7 +175,7 @@ func newEncoder(t reflect.Type) encodeFunc {
 			return append(buf, ']'), nil
 		}
 	case reflect.Map:
-		elem := encoderFor(t.Elem())
+		elem := encoderFor(t.Elem(), m)
 		return func(buf []byte, v reflect.Value) ([]byte, error) {
 			keys := v.MapKeys()
 			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
@@ -219,6 +251,9 @@ type DecodeOptions struct {
 	// UnknownMember, when set, is called with the path of each member that
 	// has no field in the target (AWS services ignore them).
 	UnknownMember func(path string)
+	// Members is how the service spells its member names (default
+	// LowerFirst, as ECS).
+	Members Members
 }
 
 // DecodeJSON decodes an AWS JSON request body into v, a pointer to an SDK
@@ -347,7 +382,7 @@ func (d *decoder) value(raw any, v reflect.Value, path string) error {
 		if !ok {
 			return mismatch(path, "an object", raw)
 		}
-		fields := fieldsOf(t)
+		fields := fieldsOf(t, d.opts.Members)
 		for name, member := range obj {
 			idx, ok := fields.exact[name]
 			if !ok && d.opts.CaseInsensitive {
@@ -531,13 +566,14 @@ type structFields struct {
 	folded map[string]int // lower-cased member name → field index
 }
 
-var fieldCache sync.Map // reflect.Type → *structFields
+var fieldCache sync.Map // typeKey → *structFields
 
 // fieldsOf maps an SDK struct's wire member names to its fields. The SDK
 // names a field by upper-casing the first letter of the member name; the
-// member name is recovered by lowering it.
-func fieldsOf(t reflect.Type) *structFields {
-	if f, ok := fieldCache.Load(t); ok {
+// member name is recovered as m says.
+func fieldsOf(t reflect.Type, m Members) *structFields {
+	key := typeKey{t, m}
+	if f, ok := fieldCache.Load(key); ok {
 		return f.(*structFields)
 	}
 	f := &structFields{exact: map[string]int{}, folded: map[string]int{}}
@@ -546,11 +582,11 @@ func fieldsOf(t reflect.Type) *structFields {
 		if !sf.IsExported() || sf.Name == "ResultMetadata" {
 			continue
 		}
-		name := MemberName(sf.Name)
+		name := m.name(sf.Name)
 		f.exact[name] = i
 		f.folded[strings.ToLower(name)] = i
 	}
-	fieldCache.Store(t, f)
+	fieldCache.Store(key, f)
 	return f
 }
 

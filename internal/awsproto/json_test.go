@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
@@ -26,11 +27,20 @@ func roundTrip[T any, PT interface {
 	smithy.Serializable
 }](t *testing.T) {
 	t.Helper()
+	roundTripAs[T, PT](t, awsproto.LowerFirst)
+}
+
+// roundTripAs is roundTrip for a service whose member names m spells.
+func roundTripAs[T any, PT interface {
+	*T
+	smithy.Serializable
+}](t *testing.T, m awsproto.Members) {
+	t.Helper()
 	in := PT(new(T))
 	prototest.Fill(in)
 	body := sdkSerialize(t, in)
 	out := PT(new(T))
-	if err := awsproto.DecodeJSON(body, out, awsproto.DecodeOptions{}); err != nil {
+	if err := awsproto.DecodeJSON(body, out, awsproto.DecodeOptions{Members: m}); err != nil {
 		t.Fatalf("%T: %v", in, err)
 	}
 	back := sdkSerialize(t, out)
@@ -48,6 +58,9 @@ func TestDecodeAgreesWithSDKSerializer(t *testing.T) {
 	roundTrip[ecs.UpdateServiceInput](t)
 	roundTrip[ecs.RunTaskInput](t)
 	roundTrip[ecs.ListTasksInput](t)
+	// Application Auto Scaling spells members as the SDK's fields.
+	roundTripAs[aas.DescribeScalableTargetsInput](t, awsproto.AsField)
+	roundTripAs[aas.DescribeScalingActivitiesInput](t, awsproto.AsField)
 }
 
 // The SDK reads back exactly what we encode, for every member of the
@@ -58,6 +71,8 @@ func TestSDKReadsWhatWeEncode(t *testing.T) {
 	outputRoundTrip[ecs.DescribeTaskDefinitionOutput](t)
 	outputRoundTrip[ecs.DescribeClustersOutput](t)
 	outputRoundTrip[ecs.DescribeServiceDeploymentsOutput](t)
+	outputRoundTripAs[aas.DescribeScalableTargetsOutput](t, awsproto.AsField)
+	outputRoundTripAs[aas.DescribeScalingPoliciesOutput](t, awsproto.AsField)
 }
 
 func outputRoundTrip[T any, PT interface {
@@ -66,9 +81,18 @@ func outputRoundTrip[T any, PT interface {
 	smithy.Deserializable
 }](t *testing.T) {
 	t.Helper()
+	outputRoundTripAs[T, PT](t, awsproto.LowerFirst)
+}
+
+func outputRoundTripAs[T any, PT interface {
+	*T
+	smithy.Serializable
+	smithy.Deserializable
+}](t *testing.T, m awsproto.Members) {
+	t.Helper()
 	in := PT(new(T))
 	prototest.Fill(in)
-	body, err := awsproto.EncodeJSON(in)
+	body, err := awsproto.EncodeJSONAs(in, m)
 	if err != nil {
 		t.Fatal(err)
 	}

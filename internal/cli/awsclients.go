@@ -10,11 +10,14 @@ import (
 )
 
 // The clients of the services around ECS are made from the same AWS
-// configuration as the ECS client (a.client must have run). When the ECS
-// endpoint is set (AWS_ENDPOINT_URL_ECS, as for ecsd) and theirs is not,
-// they use the ECS endpoint too: ecsd answers ELBv2 and Application Auto
-// Scaling on its one endpoint. AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 and
-// AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING override that.
+// configuration as the ECS client (a.client must have run), so
+// AWS_ENDPOINT_URL (what ecsd's README recommends) sends every one of them
+// to the same endpoint. When only the ECS endpoint is set
+// (AWS_ENDPOINT_URL_ECS) and theirs is not, they use the ECS endpoint too:
+// ecsd answers ELBv2 and Application Auto Scaling on its one endpoint, and
+// ELBv2 or Application Auto Scaling calls must not go to real AWS while ECS
+// calls go to ecsd. AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 and
+// AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING override both.
 
 func (a *app) autoScalingClient() *applicationautoscaling.Client {
 	ecsEndpoint := a.ecs.Options().BaseEndpoint

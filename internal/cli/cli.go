@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -53,14 +52,14 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func (g *globals) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&g.config, "config", getenv("ECSCTL_CONFIG"), "config file (default ecspresso.yml, .yaml, .json or .jsonnet) (env ECSCTL_CONFIG)")
-	fs.Var(&g.envfiles, "envfile", "file of KEY=VALUE lines for templates; repeatable (env ECSCTL_ENVFILE)")
-	fs.Var(&g.extStr, "ext-str", "Jsonnet external string var KEY=VALUE; repeatable")
-	fs.Var(&g.extCode, "ext-code", "Jsonnet external code var KEY=CODE; repeatable")
+	fs.StringVar(&g.config, "config", getenv("ECSCTL_CONFIG"), "config `file` (default ecspresso.yml, .yaml, .json or .jsonnet) (env ECSCTL_CONFIG)")
+	fs.Var(&g.envfiles, "envfile", "`file` of KEY=VALUE lines for templates; repeatable (env ECSCTL_ENVFILE)")
+	fs.Var(&g.extStr, "ext-str", "Jsonnet external string var `KEY=VALUE`; repeatable")
+	fs.Var(&g.extCode, "ext-code", "Jsonnet external code var `KEY=CODE`; repeatable")
 	fs.BoolVar(&g.debug, "debug", getenv("ECSCTL_DEBUG") != "", "log API calls (env ECSCTL_DEBUG)")
 	d, _ := time.ParseDuration(getenv("ECSCTL_TIMEOUT"))
 	fs.DurationVar(&g.timeout, "timeout", d, "how long to wait (default: the config's timeout, else 10m) (env ECSCTL_TIMEOUT)")
-	fs.StringVar(&g.logFormat, "log-format", firstNonEmpty(getenv("ECSCTL_LOG_FORMAT"), "text"), "text or json (env ECSCTL_LOG_FORMAT)")
+	fs.StringVar(&g.logFormat, "log-format", firstNonEmpty(getenv("ECSCTL_LOG_FORMAT"), "text"), "how ecsctl reports, `text|json`: timestamped lines (a live view on a terminal), or a JSON object per line (env ECSCTL_LOG_FORMAT)")
 	if f := getenv("ECSCTL_ENVFILE"); f != "" {
 		g.envfiles = append(g.envfiles, f)
 	}
@@ -88,7 +87,9 @@ type app struct {
 }
 
 type command struct {
-	summary string
+	summary string // one line, lower case, no final period: the list and the help's first line
+	args    string // the arguments after the flags, for the help's usage line
+	details string // more description for the command's help, if any
 	run     func(a *app, args []string) error
 	flags   func(fs *flag.FlagSet) func() // registers command flags; returns a finisher
 }
@@ -101,8 +102,21 @@ func Run(args []string, stdout, stderr io.Writer) int {
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || len(args) == 1 && args[0] == "help" {
 		usage(stdout)
+		return ExitOK
+	}
+	if args[0] == "help" {
+		if args[1] == "version" || args[1] == "help" {
+			usage(stdout)
+			return ExitOK
+		}
+		if _, ok := commands[args[1]]; !ok {
+			fmt.Fprintf(stderr, "ecsctl help: unknown command %q\n\n", args[1])
+			usage(stderr)
+			return ExitError
+		}
+		commandHelp(stdout, args[1])
 		return ExitOK
 	}
 	name := args[0]
@@ -133,7 +147,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	a.out = newPrinter(stdout, stderr, a.g.logFormat, getenv)
 	if parseErr != nil {
 		if errors.Is(parseErr, flag.ErrHelp) {
-			fmt.Fprint(stdout, flagOut.String())
+			commandHelp(stdout, name)
 			return ExitOK
 		}
 		if a.out.json {
@@ -163,39 +177,6 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return ExitError
 	}
 	return ExitOK
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: ecsctl <command> [flags]
-
-ecsctl deploys ECS services from ecspresso-style configs to any ECS endpoint
-(ecsd locally, Amazon ECS in production) and reports a failed deployment the
-moment ECS knows it.
-
-Commands:
-`)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprint(w, `  version    print the version
-
-Global flags: --config FILE, --envfile FILE, --ext-str K=V, --ext-code K=V,
---timeout D, --log-format text|json, --debug (also as ECSCTL_* variables).
-The endpoint, region and credentials come from the standard AWS SDK
-configuration: AWS_ENDPOINT_URL_ECS=http://127.0.0.1:5440 points at ecsd.
-
-Exit codes: 0 success, 1 error, 2 deployment failed or rolled back, 3 timeout.
-run (--wait-until stopped, the default) exits with the watched container's
-exit code once its tasks have stopped (the first non-zero one of them), 2 if
-a task stopped before that container ran, and 1 or 3 if ecsctl itself failed
-or timed out first; its last line tells which (with --log-format json, its
-"kind" is "exit", "failure" or "error").
-`)
 }
 
 // load reads the config and its definitions' settings.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,6 +39,10 @@ func init() {
 	var f deployFlags
 	commands["deploy"] = command{
 		summary: "register the task definition and create or update the service, then wait",
+		details: `The wait reads the deployment's rolloutState and its service deployment, so
+a circuit-breaker trip or a rollback ends it at once with exit code 2 and a
+report that leads with the cause (an exit code, a failed health check); a
+timeout exits 3.`,
 		flags: func(fs *flag.FlagSet) func() {
 			fs.BoolVar(&f.dryRun, "dry-run", false, "print what would change, change nothing")
 			fs.BoolVar(&f.skipTaskDef, "skip-task-definition", false, "deploy the service's current task definition")
@@ -59,6 +61,7 @@ func init() {
 	var w deployFlags
 	commands["wait"] = command{
 		summary: "wait for the service's current deployment",
+		details: "Exits 0 once it succeeded, 2 when it failed or was rolled back (the report leads with the cause), 3 on timeout.",
 		flags: func(fs *flag.FlagSet) func() {
 			fs.StringVar(&w.waitUntil, "wait-until", "stable", "stable or deployed")
 			fs.DurationVar(&w.poll, "poll-interval", time.Second, "how often to poll")
@@ -76,6 +79,8 @@ func init() {
 	}
 	commands["render"] = command{
 		summary: "print the task and service definitions as ecsctl reads them",
+		args:    "[all|taskdef|servicedef]",
+		details: "Templates and Jsonnet evaluated, in the ECS API's JSON; all (the default) prints both.",
 		run: func(a *app, args []string) error {
 			if err := a.load(); err != nil {
 				return err
@@ -340,6 +345,7 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 	var since time.Time
 	lastProgress := ""
 	sdSupported := true
+	var healthNote runningTimeNote
 	for {
 		svc, err := a.describe(ctx)
 		if err != nil {
@@ -374,18 +380,16 @@ func (a *app) wait(ctx context.Context, id string, start time.Time, f deployFlag
 		st := deploywatch.Assess(*svc, id, sd, until)
 		if st.Verdict != deploywatch.Waiting {
 			a.out.settle() // the verdict goes below the final view
+		} else {
+			a.noteRunningTimeWait(ctx, *svc, id, &healthNote)
 		}
 		switch st.Verdict {
 		case deploywatch.Succeeded:
 			a.out.info("deployment %s succeeded in %s", id, time.Since(start).Round(100*time.Millisecond))
 			return nil
 		case deploywatch.Failed:
-			reasons := a.stopReasons(ctx, id)
-			msg := st.Reason
-			if len(reasons) > 0 {
-				msg += "; last stopped tasks: " + strings.Join(reasons, "; ")
-			}
-			return fmt.Errorf("%w after %s: %s", errDeploymentFailed, time.Since(start).Round(100*time.Millisecond), msg)
+			status := fmt.Sprintf("%v after %s: %s", errDeploymentFailed, time.Since(start).Round(100*time.Millisecond), st.Reason)
+			return deploymentFailure(deploywatch.Report(status, a.failureCauses(ctx, *svc, id)))
 		}
 		select {
 		case <-ctx.Done():
@@ -421,8 +425,10 @@ func (a *app) printEvents(s types.Service, since time.Time, seen map[string]bool
 	}
 }
 
-// stopReasons are the reasons the deployment's last stopped tasks give.
-func (a *app) stopReasons(ctx context.Context, id string) []string {
+// failureCauses are why the deployment's stopped tasks stopped, the
+// most frequent first (see deploywatch.Causes); nil when they cannot be
+// read.
+func (a *app) failureCauses(ctx context.Context, svc types.Service, id string) []deploywatch.Cause {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	list, err := a.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(a.cfg.Cluster), StartedBy: aws.String(id), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
@@ -433,28 +439,48 @@ func (a *app) stopReasons(ctx context.Context, id string) []string {
 	if err != nil {
 		return nil
 	}
-	slices.SortFunc(out.Tasks, func(x, y types.Task) int { return aws.ToTime(y.StoppedAt).Compare(aws.ToTime(x.StoppedAt)) })
-	counts := map[string]int{}
-	var order []string
-	for _, t := range out.Tasks {
-		r := aws.ToString(t.StoppedReason)
-		for _, c := range t.Containers {
-			if c.ExitCode != nil && r == "Essential container in task exited" {
-				r = fmt.Sprintf("%s (exit code %d)", r, *c.ExitCode)
-				break
-			}
-		}
-		if r == "" {
-			continue
-		}
-		if counts[r] == 0 {
-			order = append(order, r)
-		}
-		counts[r]++
+	return deploywatch.Causes(out.Tasks, svc.Events)
+}
+
+// deploymentFailure is a failed deployment's report; it is
+// errDeploymentFailed (exit code 2).
+type deploymentFailure string
+
+func (f deploymentFailure) Error() string        { return string(f) }
+func (f deploymentFailure) Is(target error) bool { return target == errDeploymentFailed }
+
+// runningTimeNote is what noteRunningTimeWait knows: the task definition
+// of the PRIMARY deployment it looked at, and whether it is done (it told,
+// or could not find out).
+type runningTimeNote struct {
+	td   *types.TaskDefinition
+	done bool
+}
+
+// noteRunningTimeWait says, once per wait, when the rollout is waiting for
+// tasks to have run long enough to count as healthy (no load balancer, no
+// container health check; see deploywatch.WaitsOnRunningTime), and how to
+// make that shorter. It reads only what ECS answers, so it holds on ECS
+// too; the task definition is described once.
+func (a *app) noteRunningTimeWait(ctx context.Context, svc types.Service, deploymentID string, n *runningTimeNote) {
+	arn := deploywatch.PrimaryTaskDefinition(svc)
+	if n.done || arn == "" || len(svc.LoadBalancers) > 0 {
+		return
 	}
-	var reasons []string
-	for _, r := range order[:min(3, len(order))] {
-		reasons = append(reasons, fmt.Sprintf("%s ×%d", r, counts[r]))
+	if n.td == nil || aws.ToString(n.td.TaskDefinitionArn) != arn {
+		out, err := a.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+		if err != nil {
+			n.done = true // only a hint: the wait goes on without it
+			return
+		}
+		n.td = out.TaskDefinition
 	}
-	return reasons
+	if !deploywatch.WaitsOnRunningTime(svc, deploymentID, n.td) {
+		return
+	}
+	n.done = true
+	a.out.line("notice", "waiting for the new tasks to count as healthy: without a load balancer or a container health check, "+
+		"a task counts as healthy once it has been RUNNING for a while (40s on ECS, and by default on ecsd). "+
+		"To go faster, add a healthCheck to the container definition; on ecsd, start it with --healthy-after 5s (or ECSD_HEALTHY_AFTER=5s).",
+		map[string]any{"taskDefinitionArn": arn})
 }

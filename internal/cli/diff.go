@@ -334,7 +334,9 @@ func normalizeService(sv *ecs.CreateServiceInput) {
 
 // taskDefinitionDiffText renders a task definition for diffing, normalised
 // as ecspresso does: lists whose order ECS does not keep sorted, "1 vCPU"
-// and "2 GB" as CPU units and MiB, and ECS's defaults filled in.
+// and "2 GB" as CPU units and MiB, and ECS's defaults filled in (those
+// DescribeTaskDefinition echoes: essential, a port's protocol and host port,
+// enableFaultInjection; empty lists are dropped on both sides).
 func taskDefinitionDiffText(in *ecs.RegisterTaskDefinitionInput) (string, error) {
 	var td ecs.RegisterTaskDefinitionInput
 	if err := convert(in, &td); err != nil {
@@ -358,8 +360,13 @@ func normalizeTaskDefinition(td *ecs.RegisterTaskDefinitionInput) {
 			if pm.Protocol == "" {
 				pm.Protocol = types.TransportProtocolTcp
 			}
-			if td.NetworkMode == types.NetworkModeAwsvpc && pm.HostPort == nil {
-				pm.HostPort = pm.ContainerPort
+			if pm.HostPort == nil && pm.ContainerPort != nil {
+				switch td.NetworkMode {
+				case types.NetworkModeAwsvpc:
+					pm.HostPort = pm.ContainerPort
+				case "", types.NetworkModeBridge: // a dynamic host port
+					pm.HostPort = aws.Int32(0)
+				}
 			}
 		}
 		if cd.Essential == nil {
@@ -378,6 +385,9 @@ func normalizeTaskDefinition(td *ecs.RegisterTaskDefinitionInput) {
 	}
 	if td.Memory != nil {
 		td.Memory = aws.String(unitsOf(*td.Memory, "gb"))
+	}
+	if td.EnableFaultInjection == nil {
+		td.EnableFaultInjection = aws.Bool(false)
 	}
 	if pc := td.ProxyConfiguration; pc != nil {
 		slices.SortStableFunc(pc.Properties, func(x, y types.KeyValuePair) int { return strings.Compare(aws.ToString(x.Name), aws.ToString(y.Name)) })

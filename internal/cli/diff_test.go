@@ -239,3 +239,49 @@ func TestWriteDiffColours(t *testing.T) {
 		t.Errorf("colored:\n%q\nwant\n%q", colored.String(), want)
 	}
 }
+
+// A minimal bridge-mode file diffs clean against what ECS (and ecsd)
+// describe for it, defaults echoed.
+func TestTaskDefinitionDiffIgnoresEchoedDefaults(t *testing.T) {
+	local := &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("web"),
+		ContainerDefinitions: []types.ContainerDefinition{{
+			Name: aws.String("app"), Image: aws.String("app:v1"), Memory: aws.Int32(64),
+			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}},
+		}},
+	}
+	live := &types.TaskDefinition{
+		TaskDefinitionArn:    aws.String("arn:aws:ecs:us-east-1:000000000000:task-definition/web:1"),
+		Family:               aws.String("web"),
+		Revision:             1,
+		Status:               types.TaskDefinitionStatusActive,
+		Compatibilities:      []types.Compatibility{types.CompatibilityEc2},
+		RequiresAttributes:   []types.Attribute{},
+		EnableFaultInjection: aws.Bool(false),
+		ContainerDefinitions: []types.ContainerDefinition{{
+			Name: aws.String("app"), Image: aws.String("app:v1"), Memory: aws.Int32(64), Essential: aws.Bool(true),
+			PortMappings:   []types.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(0), Protocol: types.TransportProtocolTcp}},
+			Environment:    []types.KeyValuePair{},
+			MountPoints:    []types.MountPoint{},
+			VolumesFrom:    []types.VolumeFrom{},
+			SystemControls: []types.SystemControl{},
+		}},
+		Volumes:              []types.Volume{},
+		PlacementConstraints: []types.TaskDefinitionPlacementConstraint{},
+	}
+	remoteIn, err := taskDefinitionInput(live, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, _ := taskDefinitionDiffText(remoteIn)
+	localText, _ := taskDefinitionDiffText(local)
+	if d := unifiedDiff("live", "local", remote, localText, 3); d != "" {
+		t.Fatalf("a minimal file differs from its described defaults:\n%s", d)
+	}
+	// A host port the file sets is compared.
+	local.ContainerDefinitions[0].PortMappings[0].HostPort = aws.Int32(18080)
+	localText, _ = taskDefinitionDiffText(local)
+	if d := unifiedDiff("live", "local", remote, localText, 3); !strings.Contains(d, `+          "hostPort": 18080`) {
+		t.Errorf("a changed hostPort does not show:\n%s", d)
+	}
+}

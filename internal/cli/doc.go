@@ -1,6 +1,6 @@
 // Package cli is ecsctl: commands that deploy ECS services described by
 // ecspresso-style configs (internal/deployconf) to any ECS endpoint, through
-// the standard AWS SDK configuration (AWS_ENDPOINT_URL_ECS, profiles,
+// the standard AWS SDK configuration (AWS_ENDPOINT_URL, profiles,
 // regions), and that report a failed deployment as soon as ECS knows it
 // (internal/deploywatch).
 //

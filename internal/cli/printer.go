@@ -97,9 +97,11 @@ func (p *printer) warn(msg string) {
 }
 
 // fail reports, on stdout, the failure that ends a deployment or a wait.
+// Its first line is the cause; in text, further lines are indented under
+// it.
 func (p *printer) fail(err error, code int) {
 	msg := "FAILED: " + err.Error()
-	p.emit(p.w, levelError, "failure", p.stamp(p.now())+msg, msg, map[string]any{"exitCode": code})
+	p.emit(p.w, levelError, "failure", p.stamp(p.now())+strings.ReplaceAll(msg, "\n", "\n  "), msg, map[string]any{"exitCode": code})
 }
 
 // commandError reports, on stderr, the error that ends command cmd.

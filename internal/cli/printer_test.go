@@ -152,3 +152,23 @@ func TestPrinterLiveRedraw(t *testing.T) {
 		t.Errorf("after settle the block stays: %q", out)
 	}
 }
+
+// A failure's report leads with its cause; further lines are indented
+// under it in text, kept whole in JSON.
+func TestPrinterFailureLeadsWithTheCause(t *testing.T) {
+	report := deploymentFailure("4 tasks failed: Essential container in task exited (exit code 1)\ndeployment failed after 3s: rolled back")
+	p, out, _ := testPrinter("text")
+	p.fail(report, ExitFailed)
+	local := time.Date(2025, 3, 1, 12, 0, 5, 0, time.UTC).Local().Format("15:04:05")
+	if want := local + " FAILED: 4 tasks failed: Essential container in task exited (exit code 1)\n  deployment failed after 3s: rolled back\n"; out.String() != want {
+		t.Errorf("text %q, want %q", out, want)
+	}
+	p, out, _ = testPrinter("json")
+	p.fail(report, ExitFailed)
+	if got := jsonLines(t, out.String()); len(got) != 1 || got[0]["message"] != "FAILED: "+string(report) {
+		t.Errorf("json: %v", got)
+	}
+	if !errors.Is(report, errDeploymentFailed) {
+		t.Error("a deployment failure is not errDeploymentFailed (exit code 2)")
+	}
+}

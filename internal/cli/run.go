@@ -31,6 +31,11 @@ func init() {
 	var f runFlags
 	commands["run"] = command{
 		summary: "run one-off tasks of the task definition and wait; exits with the essential container's exit code",
+		details: `Registers the local task definition (unless told which revision to run) and
+runs it with the service definition's launch type and network configuration.
+Exit code: the watched container's (the first non-zero one with --count), 2
+if a task stopped before that container ran, 1 or 3 if ecsctl failed or timed
+out first (the tasks keep running).`,
 		flags: func(fs *flag.FlagSet) func() {
 			fs.IntVar(&f.count, "count", 1, "how many tasks to run (1-10)")
 			fs.StringVar(&f.overrides, "overrides", "", `task overrides as JSON, e.g. {"containerOverrides":[{"name":"app","command":["migrate"]}]}`)

@@ -25,8 +25,13 @@ func Main(args []string) int {
 	if len(args) > 0 && args[0] == "check" {
 		return check(args[1:], os.Getenv, logger)
 	}
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
+		Usage(os.Stdout)
+		return 0
+	}
 	if len(args) > 0 {
-		fmt.Fprintln(os.Stderr, "usage: demoapp [check [url]]")
+		fmt.Fprintf(os.Stderr, "ecsd demoapp: unexpected arguments %q\n\n", args)
+		Usage(os.Stderr)
 		return 2
 	}
 	cfg, err := configFromEnv(os.Getenv)

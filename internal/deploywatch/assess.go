@@ -2,6 +2,7 @@ package deploywatch
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -102,9 +103,19 @@ func orUnknown(s string) string {
 	return s
 }
 
+// joinReasons joins two of ECS's reasons, saying a prefix they share
+// once: "ECS deployment circuit breaker: tasks failed to start." and
+// "ECS deployment circuit breaker: rolling back to deploymentId X." make
+// "ECS deployment circuit breaker: tasks failed to start; rolling back to
+// deploymentId X."
 func joinReasons(a, b string) string {
 	if a == "" {
 		return b
+	}
+	if prefix, rest, ok := strings.Cut(a, ": "); ok {
+		if after, shared := strings.CutPrefix(b, prefix+": "); shared {
+			return prefix + ": " + strings.TrimSuffix(rest, ".") + "; " + after
+		}
 	}
 	return a + " " + b
 }

@@ -49,3 +49,19 @@ func TestAssess(t *testing.T) {
 		}
 	}
 }
+
+func TestRollbackReasonSaysTheBreakerOnce(t *testing.T) {
+	sd := &types.ServiceDeployment{
+		Status:       types.ServiceDeploymentStatusRollbackSuccessful,
+		StatusReason: aws.String("ECS deployment circuit breaker: tasks failed to start."),
+		Rollback:     &types.Rollback{Reason: aws.String("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.")},
+	}
+	got := Assess(svc(4, 4, dep("old", "PRIMARY", types.DeploymentRolloutStateCompleted, "")), "new", sd, UntilStable)
+	want := "the deployment was rolled back (ROLLBACK_SUCCESSFUL): ECS deployment circuit breaker: tasks failed to start; rolling back to deploymentId ecs-svc/1."
+	if got.Verdict != Failed || got.Reason != want {
+		t.Errorf("got %v %q\nwant failed %q", got.Verdict, got.Reason, want)
+	}
+	if n := strings.Count(got.Reason, "circuit breaker"); n != 1 {
+		t.Errorf("the breaker is named %d times: %q", n, got.Reason)
+	}
+}

@@ -147,10 +147,7 @@ func (a *API) registerTaskDefinition(c *Call, in *ecs.RegisterTaskDefinitionInpu
 		td.Status = types.TaskDefinitionStatusActive
 		td.RegisteredAt = aws.Time(c.Now)
 		td.RegisteredBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
-		td.Compatibilities = compatibilities(td)
-		td.Volumes = emptyIfNil(td.Volumes)
-		td.PlacementConstraints = emptyIfNil(td.PlacementConstraints)
-		td.RequiresAttributes = emptyIfNil(td.RequiresAttributes)
+		echoDefaults(&td)
 		rec = store.TaskDefinitionRecord{TaskDefinition: td, Tags: in.Tags}
 		if err := tx.Put(store.Families, store.Key(c.Region, family), fam); err != nil {
 			return err

@@ -192,3 +192,85 @@ func TestTaskDefinitionValidationChangesNothing(t *testing.T) {
 		t.Fatalf("next revision: %s", arn)
 	}
 }
+
+// DescribeTaskDefinition echoes ECS's defaults for what a registration left
+// out, as ECS answers (checked against real DescribeTaskDefinition output).
+func TestTaskDefinitionEchoesECSDefaults(t *testing.T) {
+	e := newEnv(t)
+	describe := func(register string) map[string]any {
+		t.Helper()
+		if status, typ, body := e.raw(t, "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition", register); status != 200 {
+			t.Fatalf("register: %d %s %s", status, typ, body)
+		}
+		var family struct{ Family string }
+		json.Unmarshal([]byte(register), &family)
+		_, _, body := e.raw(t, "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition", `{"taskDefinition":"`+family.Family+`"}`)
+		var resp struct{ TaskDefinition map[string]any }
+		if err := json.Unmarshal(body, &resp); err != nil {
+			t.Fatal(err)
+		}
+		return resp.TaskDefinition
+	}
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+	bridge := describe(`{"family":"plain","containerDefinitions":[{"name":"app","image":"nginx","memory":128,
+		"portMappings":[{"containerPort":80},{"containerPort":81,"hostPort":8081,"protocol":"udp"}]}]}`)
+	c := bridge["containerDefinitions"].([]any)[0].(map[string]any)
+	for member, want := range map[string]string{
+		"essential":      `true`,
+		"cpu":            `0`,
+		"environment":    `[]`,
+		"mountPoints":    `[]`,
+		"volumesFrom":    `[]`,
+		"systemControls": `[]`,
+		"portMappings":   `[{"containerPort":80,"hostPort":0,"protocol":"tcp"},{"containerPort":81,"hostPort":8081,"protocol":"udp"}]`,
+	} {
+		if got := js(c[member]); got != want {
+			t.Errorf("bridge container %s: got %s, want %s", member, got, want)
+		}
+	}
+	for member, want := range map[string]string{
+		"volumes":              `[]`,
+		"placementConstraints": `[]`,
+		"requiresAttributes":   `[]`,
+		"compatibilities":      `["EC2"]`,
+		"enableFaultInjection": `false`,
+	} {
+		if got := js(bridge[member]); got != want {
+			t.Errorf("bridge task definition %s: got %s, want %s", member, got, want)
+		}
+	}
+
+	awsvpc := describe(`{"family":"fargate","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512",
+		"taskRoleArn":"arn:aws:iam::123456789012:role/app","executionRoleArn":"arn:aws:iam::123456789012:role/exec",
+		"containerDefinitions":[
+		 {"name":"app","image":"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1","essential":false,"portMappings":[{"containerPort":8080}],
+		  "logConfiguration":{"logDriver":"awslogs","options":{"awslogs-group":"g"}},
+		  "healthCheck":{"command":["CMD","true"]},"dependsOn":[{"containerName":"side","condition":"START"}]},
+		 {"name":"side","image":"busybox"}]}`)
+	app := awsvpc["containerDefinitions"].([]any)[0].(map[string]any)
+	if got, want := js(app["portMappings"]), `[{"containerPort":8080,"hostPort":8080,"protocol":"tcp"}]`; got != want {
+		t.Errorf("awsvpc portMappings: got %s, want %s", got, want)
+	}
+	if got := js(app["essential"]); got != `false` {
+		t.Errorf("an essential:false the user sent came back as %s", got)
+	}
+	if got, want := js(awsvpc["compatibilities"]), `["EC2","FARGATE"]`; got != want {
+		t.Errorf("awsvpc compatibilities: got %s, want %s", got, want)
+	}
+	var names []string
+	for _, a := range awsvpc["requiresAttributes"].([]any) {
+		names = append(names, a.(map[string]any)["name"].(string))
+	}
+	want := []string{
+		"com.amazonaws.ecs.capability.docker-remote-api.1.18", "ecs.capability.task-eni",
+		"com.amazonaws.ecs.capability.task-iam-role",
+		"com.amazonaws.ecs.capability.logging-driver.awslogs", "com.amazonaws.ecs.capability.docker-remote-api.1.19", "ecs.capability.execution-role-awslogs",
+		"com.amazonaws.ecs.capability.ecr-auth", "ecs.capability.execution-role-ecr-pull",
+		"com.amazonaws.ecs.capability.docker-remote-api.1.24", "ecs.capability.container-health-check",
+		"ecs.capability.container-ordering",
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("requiresAttributes:\ngot  %v\nwant %v", names, want)
+	}
+}

@@ -5,7 +5,7 @@
 // error shape.
 //
 // Two protocols share the AWS API endpoint:
-//   - JSON 1.1 (ECS, ...): the X-Amz-Target header names the service by its
+//   - JSON 1.1 (ECS, Application Auto Scaling, ...): the X-Amz-Target header names the service by its
 //     prefix and the operation; errors are JSON.
 //   - AWS Query (ELBv2): no X-Amz-Target, a form-encoded body whose Version
 //     parameter names the service (2015-12-01 is ELBv2) and whose Action

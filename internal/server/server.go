@@ -159,7 +159,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, target, region s
 	prefix, op, ok := strings.Cut(target, ".")
 	svc, known := h.json[prefix]
 	if !ok || !known {
-		return &awsproto.Error{Type: awsproto.UnknownOperationException, Message: "Unknown X-Amz-Target " + quote(target) + ": ecsd answers Amazon ECS (AmazonEC2ContainerServiceV20141113.<Operation>), and Elastic Load Balancing v2 as AWS Query requests (a form-encoded Action=...&Version=2015-12-01 body without X-Amz-Target)."}
+		return &awsproto.Error{Type: awsproto.UnknownOperationException, Message: "Unknown X-Amz-Target " + quote(target) + ": ecsd answers Amazon ECS (AmazonEC2ContainerServiceV20141113.<Operation>), Application Auto Scaling (AnyScaleFrontendService.<Operation>), and Elastic Load Balancing v2 as AWS Query requests (a form-encoded Action=...&Version=2015-12-01 body without X-Amz-Target)."}
 	}
 	body, err := readBody(w, r)
 	if err != nil {

@@ -52,9 +52,16 @@ func SpecFor(t types.Task, td types.TaskDefinition) driver.TaskSpec {
 			if pm.ContainerPort == nil {
 				continue
 			}
+			host := aws.ToInt32(pm.HostPort)
+			if td.NetworkMode == types.NetworkModeAwsvpc {
+				// On ECS each awsvpc task has its own address, where
+				// hostPort is the containerPort; here all tasks share
+				// the loopback address, so each gets its own port.
+				host = 0
+			}
 			c.PortMappings = append(c.PortMappings, driver.PortMapping{
 				ContainerPort: *pm.ContainerPort,
-				HostPort:      aws.ToInt32(pm.HostPort),
+				HostPort:      host,
 				Protocol:      strings.ToLower(string(pm.Protocol)),
 			})
 		}
