@@ -70,7 +70,7 @@ func newWorld(parent string, params rollout.Params) (*world, error) {
 		return nil, err
 	}
 	benchkit.AtExit(func() { os.RemoveAll(dir) }) // on Ctrl-C or a fatal error
-	st, err := store.Open(dir)
+	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

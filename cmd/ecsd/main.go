@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -102,6 +103,7 @@ func serve(args []string, stderr io.Writer) int {
 	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", 40*time.Second), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
+	noFsync := fs.Bool("unsafe-no-fsync", envBool("ECSD_UNSAFE_NO_FSYNC"), "for tests only: do not fsync state writes; faster, but a machine crash may lose recent writes or corrupt the data dir (env ECSD_UNSAFE_NO_FSYNC)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -120,12 +122,15 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	st, err := store.Open(*dataDir)
+	st, err := store.Open(*dataDir, store.Options{NoSync: *noFsync})
 	if err != nil {
 		logger.Error("cannot open the data dir", "error", err)
 		return 1
 	}
 	defer st.Close()
+	if *noFsync {
+		logger.Warn("--unsafe-no-fsync: state writes are not fsynced; a machine crash may lose them (for tests only)")
+	}
 
 	clk := clock.Real()
 	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger})
@@ -208,6 +213,13 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// envBool is whether the environment variable is set to a true value
+// (1, true, ...: strconv.ParseBool).
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
 }
 
 func isDigits(s string) bool {

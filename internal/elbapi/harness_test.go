@@ -59,7 +59,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clk: clock.NewFake(time.Time{})}
-	st, err := store.Open(e.dir)
+	st, err := store.Open(e.dir, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

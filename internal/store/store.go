@@ -61,8 +61,16 @@ type cached struct {
 	val reflect.Value // a pointer to the decoded value
 }
 
+// Options tune how the store writes.
+type Options struct {
+	// NoSync skips fsync after each commit (bbolt's NoSync): much faster,
+	// but a crash of the machine (not only of ecsd) may lose recent writes
+	// or corrupt the file. For tests only, not where durability is tested.
+	NoSync bool
+}
+
 // Open opens (creating if needed) the store in dir.
-func Open(dir string) (*Store, error) {
+func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
@@ -74,6 +82,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	db.NoSync = opts.NoSync
 	if err := db.Update(prepare); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("preparing %s: %w", path, err)
