@@ -37,6 +37,7 @@ func getBody(t *testing.T, url string) (int, string) {
 // A target group and a listener acknowledged before a SIGKILL are there
 // after a restart, and the listener serves again on its port.
 func TestELBv2SurvivesRestart(t *testing.T) {
+	t.Parallel()
 	// fsync on: durability is what this tests.
 	p := startECSD(t, ecsdproc.Options{})
 	c := elbv2Client(p)

@@ -72,6 +72,7 @@ func freeAddr(t *testing.T) string {
 
 // Everything acknowledged before a SIGKILL is there after a restart.
 func TestDurableAcrossKill(t *testing.T) {
+	t.Parallel()
 	// fsync on: durability is what this tests.
 	p := startECSD(t, ecsdproc.Options{})
 	c := p.client()
@@ -149,6 +150,7 @@ func TestDurableAcrossKill(t *testing.T) {
 
 // A second ecsd on the same data dir refuses to start, and says why.
 func TestDataDirInUse(t *testing.T) {
+	t.Parallel()
 	p := startECSD(t, ecsdproc.Options{NoFsync: true})
 	cmd := exec.Command(ecsdBin, "server", "--listen", freeAddr(t), "--data-dir", p.DataDir, "--runtime", "fake")
 	out, err := cmd.CombinedOutput()
@@ -174,6 +176,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 
 // SIGTERM shuts ecsd down cleanly with exit code 0.
 func TestCleanShutdown(t *testing.T) {
+	t.Parallel()
 	p := startECSD(t, ecsdproc.Options{NoFsync: true})
 	if err := p.Stop(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
