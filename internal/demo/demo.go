@@ -67,6 +67,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return fmt.Errorf("the private ecsd: %w", err)
 	}
 	defer func() {
+		// Tasks being drained or stopped would outlive ecsd: wait for them.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		d.StopTasks(ctx)
+		cancel()
 		d.Stop()
 		say(out, "Stopped the private ecsd; everything the demo made is gone.")
 	}()

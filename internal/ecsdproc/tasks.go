@@ -51,17 +51,20 @@ func (p *Proc) StopTasks(ctx context.Context) {
 // stopping reports whether a task of cluster cl asked to stop is not
 // STOPPED yet (its workload still being stopped).
 func stopping(ctx context.Context, c *ecs.Client, cl string) bool {
-	out, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cl), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
-	if err != nil || len(out.TaskArns) == 0 {
-		return false
-	}
-	d, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cl), Tasks: out.TaskArns})
-	if err != nil {
-		return false
-	}
-	for _, t := range d.Tasks {
-		if aws.ToString(t.LastStatus) != "STOPPED" {
-			return true
+	pages := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String(cl), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil || len(out.TaskArns) == 0 {
+			return false
+		}
+		d, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cl), Tasks: out.TaskArns})
+		if err != nil {
+			return false
+		}
+		for _, t := range d.Tasks {
+			if aws.ToString(t.LastStatus) != "STOPPED" {
+				return true
+			}
 		}
 	}
 	return false
