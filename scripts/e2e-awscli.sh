@@ -15,6 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export AWS_ACCESS_KEY_ID=AKIDE2EEXAMPLE AWS_SECRET_ACCESS_KEY=e2e-secret AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$tmp/aws-config AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-credentials AWS_PAGER=
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ECS
+# services-stable polls every second, not every 15 s.
+fast_waiters ecs
 
 # --- server -------------------------------------------------------------------
 run_id=
@@ -144,6 +146,9 @@ json.dump(td, open(sys.argv[2], "w"))
 ' "$tmp/taskdef-v2.json" "$tmp/taskdef-crash.json"
 ecs deploy-crash register-task-definition --cli-input-json "file://$tmp/taskdef-crash.json" --family "$family"
 ecs deploy-crash update-service --cluster "$cluster" --service rolling --task-definition "$family:3"
+# Wait in one aws process (the waiter polls every second) until the
+# service is stable again; the loop below then checks the rollback.
+aws --endpoint-url "$endpoint" ecs wait services-stable --cluster "$cluster" --services rolling 2>/dev/null || true
 rolled_back=
 for _ in $(seq 120); do
 	ecs deploy-crash describe-services --cluster "$cluster" --services rolling

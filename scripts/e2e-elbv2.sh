@@ -16,6 +16,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$tmp/aws-config AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-credentials AWS_PAGER=
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2
+# target-in-service polls every second, not every 15 s.
+fast_waiters elbv2
 
 # --- ecsd and a demoapp process -----------------------------------------------
 # Only the key above is answered, and its signatures are checked.
@@ -88,6 +90,9 @@ fetch forward /
 [[ $body == e2e-v1 ]] || fail forward "got $body, want e2e-v1"
 ok forward "$body"
 
+# Wait in one aws process (the waiter polls every second); the loop below
+# then checks the target's health.
+aws --endpoint-url "$endpoint" elbv2 wait target-in-service --target-group-arn "$tg_arn" 2>/dev/null || true
 healthy=
 for _ in $(seq 60); do
 	elb describe-target-health describe-target-health --target-group-arn "$tg_arn"

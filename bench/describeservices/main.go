@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -49,8 +48,7 @@ func main() {
 
 	var targets []target
 	if !*skipEcsd {
-		bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp,
-			Say: func(line string) { fmt.Println(line) }, Out: os.Stderr})
+		bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Say: func(line string) { fmt.Println(line) }})
 		if err != nil {
 			benchkit.Fatal("describeservices", err)
 		}

@@ -181,8 +181,7 @@ Flags:
 	if want["nginx"] {
 		rep.Config["nginx"] = nginxVersion(*nginxBin)
 	}
-	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp,
-		Say: func(line string) { fmt.Println(line) }, Out: os.Stdout})
+	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Say: func(line string) { fmt.Println(line) }})
 	if err != nil {
 		benchkit.Fatal("lbproxy", err)
 	}

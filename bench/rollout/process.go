@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -79,8 +78,8 @@ const (
 
 func processPhase(tmp string) processResult {
 	var r processResult
-	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Static: true,
-		Say: func(line string) { progress("%s", line) }, Out: os.Stderr})
+	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp,
+		Say: func(line string) { progress("%s", line) }})
 	if err != nil {
 		r.Error = err.Error()
 		return r

@@ -58,9 +58,8 @@ func main() {
 		"stop_c": *stopC, "image": *image, "cpus": runtime.NumCPU(), "mem_total_kib": memTotalKiB(),
 		"loadavg_at_start": benchkit.LoadAvg(),
 	}}
-	// Static: the docker runtime puts the binary into the demo image.
-	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Static: true,
-		Say: func(line string) { fmt.Println(line) }, Out: os.Stdout})
+	// Static (always): the docker runtime puts the binary into the demo image.
+	bin, err := benchkit.BuildECSD(benchkit.BuildOpts{Bin: *ecsdBin, Dir: tmp, Say: func(line string) { fmt.Println(line) }})
 	if err != nil {
 		benchkit.Fatal("tasks", err)
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,25 +17,62 @@ import (
 	"github.com/ecsd/ecsd/internal/cli"
 )
 
-// useECSD starts an ecsd and points the AWS SDK configuration at it.
-func useECSD(t *testing.T) *ecs.Client {
-	t.Helper()
-	endpoint := startECSD(t)
-	t.Setenv("AWS_ENDPOINT_URL_ECS", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("NO_COLOR", "1")
-	return client(endpoint)
+// runAsECSCTL, set in its environment, makes this test binary run ecsctl
+// (see TestMain): each test runs ecsctl as a child process with its own
+// environment, so that tests run in parallel.
+const runAsECSCTL = "ECSCTL_TEST_RUN_ECSCTL"
+
+// ecsctlEnv is one test's ecsctl: the environment it runs with, on top of
+// the test process's.
+type ecsctlEnv struct {
+	t   *testing.T
+	env map[string]string
 }
 
-// ecsctlArgs runs the CLI in-process with exactly args (no config added).
-func ecsctlArgs(args ...string) (int, string) {
+// useECSD starts an ecsd and returns a client of it and an ecsctl whose
+// AWS SDK configuration points at it.
+func useECSD(t *testing.T) (*ecs.Client, *ecsctlEnv) {
+	t.Helper()
+	endpoint := startECSD(t)
+	e := &ecsctlEnv{t: t, env: map[string]string{
+		"AWS_ENDPOINT_URL_ECS":        endpoint,
+		"AWS_ACCESS_KEY_ID":           "test",
+		"AWS_SECRET_ACCESS_KEY":       "test",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_CONFIG_FILE":             filepath.Join(t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+		"NO_COLOR":                    "1",
+	}}
+	return client(endpoint), e
+}
+
+// setenv sets a variable for the ecsctl runs that follow.
+func (e *ecsctlEnv) setenv(key, value string) { e.env[key] = value }
+
+// ecsctl runs ecsctl with the demo config and returns its exit code and
+// output (stdout and stderr).
+func (e *ecsctlEnv) ecsctl(args ...string) (int, string) {
+	e.t.Helper()
+	return e.run(append(args[:1:1], append([]string{"--config", "testdata/demo/ecspresso.yml"}, args[1:]...)...)...)
+}
+
+// run runs ecsctl with exactly args (no config added).
+func (e *ecsctlEnv) run(args ...string) (int, string) {
+	e.t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	// The race detector's default 1 s pause at exit would dominate.
+	cmd.Env = append(os.Environ(), runAsECSCTL+"=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	for k, v := range e.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	var out bytes.Buffer
-	code := cli.Run(args, &out, &out)
-	return code, out.String()
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		e.t.Fatalf("running ecsctl %s: %v", strings.Join(args, " "), err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String()
 }
 
 // TestRevisionCommandsEndToEnd walks a service through register,
@@ -42,7 +81,8 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping real workloads")
 	}
-	c := useECSD(t)
+	t.Parallel()
+	c, e := useECSD(t)
 	ctx := context.Background()
 	serviceTD := func() string {
 		t.Helper()
@@ -62,7 +102,7 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	}
 	must := func(want string, args ...string) string {
 		t.Helper()
-		code, out := ecsctl(t, args...)
+		code, out := e.ecsctl(args...)
 		if code != cli.ExitOK || !strings.Contains(out, want) {
 			t.Fatalf("ecsctl %s: exit %d, want output with %q:\n%s", strings.Join(args, " "), code, want, out)
 		}
@@ -79,7 +119,7 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	noDiff(must("", "diff"))
 
 	// register: a dry run registers nothing; then web:2 with the v2 image.
-	t.Setenv("VERSION", "v2")
+	e.setenv("VERSION", "v2")
 	must(`"image": "ecsd/demoapp:v2"`, "register", "--dry-run")
 	if out := must("", "revisions", "--output", "tsv"); out != "web:1\tPRIMARY deployment\n" {
 		t.Fatalf("revisions after a dry run:\n%s", out)
@@ -125,7 +165,7 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	if td := serviceTD(); !strings.HasSuffix(td, "/web:2") || status("web:2") != types.TaskDefinitionStatusActive {
 		t.Fatalf("a dry run changed something: service on %s, web:2 %s", td, status("web:2"))
 	}
-	if code, out := ecsctl(t, "rollback", "--no-wait"); code != cli.ExitError || !strings.Contains(out, "--deregister-task-definition=false") {
+	if code, out := e.ecsctl("rollback", "--no-wait"); code != cli.ExitError || !strings.Contains(out, "--deregister-task-definition=false") {
 		t.Fatalf("rollback --no-wait must ask for --deregister-task-definition=false: exit %d\n%s", code, out)
 	}
 	must("deregistered web:2", "rollback")
@@ -135,7 +175,7 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	if st := status("web:2"); st != types.TaskDefinitionStatusInactive {
 		t.Fatalf("web:2 is %s after the rollback, want INACTIVE", st)
 	}
-	if code, out := ecsctl(t, "rollback"); code != cli.ExitError || !strings.Contains(out, "no ACTIVE revision of web older than web:1") {
+	if code, out := e.ecsctl("rollback"); code != cli.ExitError || !strings.Contains(out, "no ACTIVE revision of web older than web:1") {
 		t.Fatalf("rollback with nothing older: exit %d\n%s", code, out)
 	}
 
@@ -145,7 +185,7 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	initArgs := []string{"init", "--service", "web", "--config", cfg,
 		"--task-definition-path", filepath.Join(dir, "ecs-task-def.json"),
 		"--service-definition-path", filepath.Join(dir, "ecs-service-def.json")}
-	if code, out := ecsctlArgs(initArgs...); code != cli.ExitOK {
+	if code, out := e.run(initArgs...); code != cli.ExitOK {
 		t.Fatalf("init: exit %d\n%s", code, out)
 	}
 	files := map[string]string{}
@@ -172,20 +212,20 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	if !strings.Contains(files["ecs-task-def.json"], `"image": "ecsd/demoapp:v1"`) || !strings.Contains(files["ecs-service-def.json"], `"minimumHealthyPercent": 50`) {
 		t.Errorf("init did not write the live definitions:\n%s\n%s", files["ecs-task-def.json"], files["ecs-service-def.json"])
 	}
-	code, out := ecsctlArgs("diff", "--config", cfg)
+	code, out := e.run("diff", "--config", cfg)
 	if code != cli.ExitOK {
 		t.Fatalf("diff of the init files: exit %d\n%s", code, out)
 	}
 	noDiff(out)
-	if code, out := ecsctlArgs(initArgs...); code != cli.ExitError || !strings.Contains(out, "--force-overwrite") {
+	if code, out := e.run(initArgs...); code != cli.ExitError || !strings.Contains(out, "--force-overwrite") {
 		t.Fatalf("init over existing files: exit %d\n%s", code, out)
 	}
 
 	// deregister --keeps: web:1 is in use and stays; of web:3 and web:4
 	// only the newest is kept.
-	t.Setenv("VERSION", "v3")
+	e.setenv("VERSION", "v3")
 	must("task-definition/web:3", "register")
-	t.Setenv("VERSION", "v4")
+	e.setenv("VERSION", "v4")
 	must("task-definition/web:4", "register")
 	must("dry run: would deregister web:3", "deregister", "--keeps", "1", "--dry-run")
 	if st := status("web:3"); st != types.TaskDefinitionStatusActive {
@@ -198,7 +238,7 @@ func TestRevisionCommandsEndToEnd(t *testing.T) {
 	if out := must("", "revisions", "--output", "tsv"); out != "web:1\tPRIMARY deployment\nweb:4\t\n" {
 		t.Fatalf("revisions after deregister:\n%s", out)
 	}
-	if code, out := ecsctl(t, "deregister", "--revision", "1", "--force"); code != cli.ExitError || !strings.Contains(out, "web:1 is in use") {
+	if code, out := e.ecsctl("deregister", "--revision", "1", "--force"); code != cli.ExitError || !strings.Contains(out, "web:1 is in use") {
 		t.Fatalf("deregistering the revision in use: exit %d\n%s", code, out)
 	}
 	if st := status("web:1"); st != types.TaskDefinitionStatusActive {

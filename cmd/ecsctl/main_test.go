@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"net"
+	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,83 +16,44 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/cli"
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
-// startECSD builds and runs a real ecsd (process runtime) for ecsctl to
-// deploy to.
+// ecsdBin is ecsd, built once for the package's tests.
+var ecsdBin string
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsECSCTL) != "" {
+		os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	var err error
+	if ecsdBin, err = ecsdproc.Build(""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// The tests wait on ecsd and its tasks, not on the CPU: run them all
+	// at once.
+	ecsdproc.ParallelTests(8)
+	os.Exit(m.Run())
+}
+
+// startECSD runs a real ecsd (process runtime) for ecsctl to deploy to; its
+// tasks stop when the test ends.
 func startECSD(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "ecsd")
-	build := exec.Command("go", "build", "-o", bin, "../ecsd")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building ecsd: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "server", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--runtime", "process", "--healthy-after", "1s")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "http://" + addr
-	t.Cleanup(func() {
-		c := client(endpoint)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		c.DeleteService(ctx, &ecs.DeleteServiceInput{Service: aws.String("web"), Force: aws.Bool(true)})
-		for ctx.Err() == nil {
-			l, err := c.ListTasks(ctx, &ecs.ListTasksInput{})
-			if err != nil || len(l.TaskArns) == 0 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		time.Sleep(500 * time.Millisecond) // let the last stops finish
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return endpoint
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ecsd did not start: %s", logs.String())
-		}
-	}
+	return ecsdproc.StartTest(t, ecsdproc.Options{Bin: ecsdBin, Runtime: "process", HealthyAfter: time.Second, NoFsync: true}).Endpoint
 }
 
 func client(endpoint string) *ecs.Client {
 	return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 }
 
-// ecsctl runs the CLI in-process and returns its exit code and output.
-func ecsctl(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	var out bytes.Buffer
-	code := cli.Run(append(args[:1:1], append([]string{"--config", "testdata/demo/ecspresso.yml"}, args[1:]...)...), &out, &out)
-	return code, out.String()
-}
-
 func TestDeployEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping real workloads")
 	}
-	endpoint := startECSD(t)
-	t.Setenv("AWS_ENDPOINT_URL_ECS", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	c := client(endpoint)
+	t.Parallel()
+	c, e := useECSD(t)
 	ctx := context.Background()
 	primaryTD := func() string {
 		out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
@@ -110,28 +68,28 @@ func TestDeployEndToEnd(t *testing.T) {
 		return ""
 	}
 
-	if code, out := ecsctl(t, "render", "taskdef"); code != 0 || !strings.Contains(out, `"image": "ecsd/demoapp:v1"`) {
+	if code, out := e.ecsctl("render", "taskdef"); code != 0 || !strings.Contains(out, `"image": "ecsd/demoapp:v1"`) {
 		t.Fatalf("render: %d\n%s", code, out)
 	}
-	if code, out := ecsctl(t, "deploy", "--dry-run"); code != 0 || !strings.Contains(out, "would create service web") {
+	if code, out := e.ecsctl("deploy", "--dry-run"); code != 0 || !strings.Contains(out, "would create service web") {
 		t.Fatalf("dry run: %d\n%s", code, out)
 	}
-	if code, out := ecsctl(t, "deploy"); code != 0 || !strings.Contains(out, "succeeded") {
+	if code, out := e.ecsctl("deploy"); code != 0 || !strings.Contains(out, "succeeded") {
 		t.Fatalf("first deploy: %d\n%s", code, out)
 	}
-	t.Setenv("VERSION", "v2")
-	if code, out := ecsctl(t, "deploy", "--wait-until", "deployed"); code != 0 {
+	e.setenv("VERSION", "v2")
+	if code, out := e.ecsctl("deploy", "--wait-until", "deployed"); code != 0 {
 		t.Fatalf("v2 deploy: %d\n%s", code, out)
 	}
 	if td := primaryTD(); !strings.HasSuffix(td, "task-definition/web:2") {
 		t.Fatalf("PRIMARY after v2: %s", td)
 	}
-	if code, out := ecsctl(t, "deploy", "--dry-run"); code != 0 || !strings.Contains(out, "would update service web") {
+	if code, out := e.ecsctl("deploy", "--dry-run"); code != 0 || !strings.Contains(out, "would update service web") {
 		t.Fatalf("dry run update: %d\n%s", code, out)
 	}
 
-	t.Setenv("VERSION", "v3")
-	t.Setenv("CRASH_AFTER", "0s")
+	e.setenv("VERSION", "v3")
+	e.setenv("CRASH_AFTER", "0s")
 	// Beside ecsctl, wait the way ecspresso 2.3 does (the SDK's
 	// ServicesStable waiter from the moment of the deploy) to compare.
 	start := time.Now()
@@ -153,7 +111,7 @@ func TestDeployEndToEnd(t *testing.T) {
 		err := w.Wait(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}}, 10*time.Minute)
 		stable <- verdict{err, time.Now()}
 	}()
-	code, out := ecsctl(t, "deploy")
+	code, out := e.ecsctl("deploy")
 	exited := time.Now()
 	if code != cli.ExitFailed || !strings.Contains(out, "circuit breaker") {
 		t.Fatalf("crashing deploy: exit %d\n%s", code, out)
@@ -188,7 +146,7 @@ func TestDeployEndToEnd(t *testing.T) {
 		t.Errorf("the ServicesStable waiter should see the rolled-back service as stable (that is the weakness ecsctl fixes): %v", v.err)
 	}
 
-	if code, out := ecsctl(t, "status"); code != 0 || !strings.Contains(out, "rolling back to deployment") {
+	if code, out := e.ecsctl("status"); code != 0 || !strings.Contains(out, "rolling back to deployment") {
 		t.Fatalf("status: %d\n%s", code, out)
 	}
 }

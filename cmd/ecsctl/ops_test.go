@@ -24,7 +24,8 @@ func TestOperationsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping real workloads")
 	}
-	c := useECSD(t)
+	t.Parallel()
+	c, e := useECSD(t)
 	ctx := context.Background()
 	describe := func() (status string, desired, running int32) {
 		t.Helper()
@@ -40,7 +41,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 	}
 	must := func(want string, args ...string) string {
 		t.Helper()
-		code, out := ecsctl(t, args...)
+		code, out := e.ecsctl(args...)
 		if code != cli.ExitOK || !strings.Contains(out, want) {
 			t.Fatalf("ecsctl %s: exit %d, want output with %q:\n%s", strings.Join(args, " "), code, want, out)
 		}
@@ -72,14 +73,14 @@ func TestOperationsEndToEnd(t *testing.T) {
 		}
 	}
 	must("TASK DEFINITION", "tasks")
-	if code, out := ecsctl(t, "tasks", "--stop"); code != cli.ExitError || !strings.Contains(out, "pass --force") {
+	if code, out := e.ecsctl("tasks", "--stop"); code != cli.ExitError || !strings.Contains(out, "pass --force") {
 		t.Fatalf("tasks --stop without a terminal: exit %d\n%s", code, out)
 	}
 
 	// run: a one-off task whose container exits 3 after a second; ecsctl
 	// exits 3 and says why.
 	overrides := `{"containerOverrides":[{"name":"app","environment":[{"name":"DEMO_CRASH_AFTER","value":"1s"},{"name":"DEMO_EXIT_CODE","value":"3"}]}]}`
-	code, out := ecsctl(t, "run", "--overrides", overrides)
+	code, out := e.ecsctl("run", "--overrides", overrides)
 	if code != 3 {
 		t.Fatalf("run: exit %d, want the container's 3:\n%s", code, out)
 	}
@@ -97,7 +98,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 	must("container app exited with code 0", "run", "--skip-task-definition", "--overrides", exit0)
 	exitLater := strings.ReplaceAll(exit0, `"1s"`, `"2s"`) // it must not outlive the test
 	must("1 task(s) running", "run", "--revision", "1", "--wait-until", "running", "--overrides", exitLater)
-	if code, out := ecsctl(t, "run", "--overrides", `{"containerOverride":[]}`); code != cli.ExitError || !strings.Contains(out, "containerOverride not part of a RunTask overrides object") {
+	if code, out := e.ecsctl("run", "--overrides", `{"containerOverride":[]}`); code != cli.ExitError || !strings.Contains(out, "containerOverride not part of a RunTask overrides object") {
 		t.Fatalf("run with a misspelt override: exit %d\n%s", code, out)
 	}
 
@@ -109,13 +110,13 @@ func TestOperationsEndToEnd(t *testing.T) {
 		t.Fatalf("verify found NG items in the demo config:\n%s", out)
 	}
 	cfg := loadBalancerConfig(t, "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/none/0123456789abcdef", 9999)
-	code, out = ecsctlArgs("verify", "--config", cfg)
+	code, out = e.run("verify", "--config", cfg)
 	if code != cli.ExitError || !strings.Contains(out, "[NG]   loadBalancers[0] container app:9999: container app has no portMapping with containerPort 9999") ||
 		!strings.Contains(out, "loadBalancers[0] target group arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/none/0123456789abcdef") {
 		t.Fatalf("verify of a bad load balancer: exit %d\n%s", code, out)
 	}
 
-	elb := elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(os.Getenv("AWS_ENDPOINT_URL_ECS")),
+	elb := elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.env["AWS_ENDPOINT_URL_ECS"]),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	tg, err := elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("web"), Protocol: elbv2types.ProtocolEnumHttp,
 		Port: aws.Int32(8080), TargetType: elbv2types.TargetTypeEnumIp})
@@ -123,7 +124,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 		t.Logf("this ecsd does not answer ELBv2 (%v); not verifying an existing target group", err)
 	} else {
 		arn := aws.ToString(tg.TargetGroups[0].TargetGroupArn)
-		code, out := ecsctlArgs("verify", "--config", loadBalancerConfig(t, arn, 8080))
+		code, out := e.run("verify", "--config", loadBalancerConfig(t, arn, 8080))
 		if code != cli.ExitOK || !strings.Contains(out, "[OK]   loadBalancers[0] target group "+arn) {
 			t.Fatalf("verify of an existing target group: exit %d\n%s", code, out)
 		}
@@ -131,10 +132,10 @@ func TestOperationsEndToEnd(t *testing.T) {
 
 	// delete: without a terminal --force is required; a service with tasks
 	// needs --terminate.
-	if code, out := ecsctl(t, "delete"); code != cli.ExitError || !strings.Contains(out, "stdin is not a terminal") {
+	if code, out := e.ecsctl("delete"); code != cli.ExitError || !strings.Contains(out, "stdin is not a terminal") {
 		t.Fatalf("delete without --force: exit %d\n%s", code, out)
 	}
-	if code, out := ecsctl(t, "delete", "--force"); code != cli.ExitError || !strings.Contains(out, "pass --terminate") {
+	if code, out := e.ecsctl("delete", "--force"); code != cli.ExitError || !strings.Contains(out, "pass --terminate") {
 		t.Fatalf("delete --force of a running service: exit %d\n%s", code, out)
 	}
 	if st, _, _ := describe(); st != "ACTIVE" {
@@ -144,7 +145,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 	if st, _, _ := describe(); st != "INACTIVE" && st != "MISSING" {
 		t.Fatalf("after delete the service is %s", st)
 	}
-	if code, out := ecsctl(t, "tasks", "--desired-status", "RUNNING"); code != cli.ExitOK || strings.Contains(out, "service:web") {
+	if code, out := e.ecsctl("tasks", "--desired-status", "RUNNING"); code != cli.ExitOK || strings.Contains(out, "service:web") {
 		t.Fatalf("tasks after delete: exit %d\n%s", code, out)
 	}
 }
@@ -172,7 +173,8 @@ func TestJSONLogFormatEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping real workloads")
 	}
-	useECSD(t)
+	t.Parallel()
+	_, e := useECSD(t)
 	type want struct {
 		code  int
 		kinds []string
@@ -193,7 +195,7 @@ func TestJSONLogFormatEndToEnd(t *testing.T) {
 		{[]string{"scale", "--log-format", "json", "--tasks", "x"}, want{cli.ExitError, []string{"error"}}},
 		{[]string{"delete", "--force", "--terminate", "--log-format", "json"}, want{cli.ExitOK, []string{"deleted"}}},
 	} {
-		code, out := ecsctl(t, step.args...)
+		code, out := e.ecsctl(step.args...)
 		if code != step.want.code {
 			t.Errorf("ecsctl %s: exit %d, want %d\n%s", strings.Join(step.args, " "), code, step.want.code, out)
 		}

@@ -16,8 +16,9 @@ func TestAWSCLIEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the end-to-end script")
 	}
+	t.Parallel()
 	cmd := exec.Command("bash", "../../scripts/e2e-awscli.sh")
-	cmd.Env = append(os.Environ(), "ECSD_BIN="+ecsdBin)
+	cmd.Env = append(os.Environ(), "ECSD_BIN="+ecsdBin, "ECSD_UNSAFE_NO_FSYNC=1")
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

@@ -9,20 +9,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
-func elbv2Client(p *ecsdProcess) *elbv2.Client {
-	return elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + p.addr),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
-}
+func elbv2Client(p ecsdProcess) *elbv2.Client { return elbv2.NewFromConfig(p.AWSConfig()) }
 
 // getBody GETs url and returns its status and body.
 func getBody(t *testing.T, url string) (int, string) {
@@ -40,9 +37,9 @@ func getBody(t *testing.T, url string) (int, string) {
 // A target group and a listener acknowledged before a SIGKILL are there
 // after a restart, and the listener serves again on its port.
 func TestELBv2SurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	p := startECSD(t, addr, dir)
+	t.Parallel()
+	// fsync on: durability is what this tests.
+	p := startECSD(t, ecsdproc.Options{})
 	c := elbv2Client(p)
 	ctx := context.Background()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "backend") }))
@@ -74,15 +71,12 @@ func TestELBv2SurvivesRestart(t *testing.T) {
 		t.Fatalf("before the restart: %d %q", status, body)
 	}
 
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.Wait()
+	p.Kill()
 	if _, err := http.Get(url); err == nil {
 		t.Fatal("the listener answers while ecsd is down")
 	}
 
-	p = startECSD(t, addr, dir)
+	p.restart(t)
 	c = elbv2Client(p)
 	tgs, err := c.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{"web"}})
 	if err != nil || *tgs.TargetGroups[0].TargetGroupArn != *tgARN || *tgs.TargetGroups[0].HealthCheckPath != "/health" || len(tgs.TargetGroups[0].LoadBalancerArns) != 1 {
@@ -113,8 +107,9 @@ func TestELBv2AWSCLIEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the end-to-end script")
 	}
+	t.Parallel()
 	cmd := exec.Command("bash", "../../scripts/e2e-elbv2.sh")
-	cmd.Env = append(os.Environ(), "ECSD_BIN="+ecsdBin)
+	cmd.Env = append(os.Environ(), "ECSD_BIN="+ecsdBin, "ECSD_UNSAFE_NO_FSYNC=1")
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 	"github.com/ecsd/ecsd/internal/server"
 )
 
@@ -35,12 +36,12 @@ func apiCode(err error) string {
 // are answered; a wrong secret, an unknown key, an unsigned request and a
 // foreign Host are refused, and create nothing.
 func TestServeWithCredentials(t *testing.T) {
-	p := startECSD(t, freeAddr(t), t.TempDir(), "--runtime", "fake", "--credentials", "AKIDTEST:secret,AKIDCI:ci-secret")
+	p := startECSD(t, ecsdproc.Options{Args: []string{"--credentials", "AKIDTEST:secret,AKIDCI:ci-secret," + ecsdproc.Credential}})
 	ctx := context.Background()
 	client := func(key, secret string) (*ecs.Client, *elb.Client) {
 		creds := credentials.NewStaticCredentialsProvider(key, secret, "")
-		return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + p.addr), Credentials: creds, Retryer: aws.NopRetryer{}}),
-			elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + p.addr), Credentials: creds, Retryer: aws.NopRetryer{}})
+		return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + p.Addr), Credentials: creds, Retryer: aws.NopRetryer{}}),
+			elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + p.Addr), Credentials: creds, Retryer: aws.NopRetryer{}})
 	}
 	good, goodELB := client("AKIDCI", "ci-secret")
 	if _, err := good.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("signed")}); err != nil {
@@ -67,7 +68,7 @@ func TestServeWithCredentials(t *testing.T) {
 		{"unsigned", "", "", "MissingAuthenticationTokenException"},
 		{"foreign Host", "attacker.example", "", "AccessDeniedException"},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/", strings.NewReader(`{"clusterName":"refused"}`))
+		req, _ := http.NewRequest(http.MethodPost, "http://"+p.Addr+"/", strings.NewReader(`{"clusterName":"refused"}`))
 		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.CreateCluster")
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		if tc.host != "" {
@@ -95,8 +96,8 @@ func TestServeWithCredentials(t *testing.T) {
 
 // --auth none answers unsigned requests.
 func TestServeAuthNone(t *testing.T) {
-	p := startECSD(t, freeAddr(t), t.TempDir(), "--runtime", "fake", "--auth", "none")
-	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/", strings.NewReader(`{}`))
+	p := startECSD(t, ecsdproc.Options{Args: []string{"--auth", "none"}})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+p.Addr+"/", strings.NewReader(`{}`))
 	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters")
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	resp, err := http.DefaultClient.Do(req)

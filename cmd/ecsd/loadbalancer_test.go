@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,22 +12,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
-func (p *ecsdProcess) elbClient() *elb.Client {
-	return elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + p.addr),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
-}
+func (p ecsdProcess) elbClient() *elb.Client { return elb.NewFromConfig(p.AWSConfig()) }
 
 // balancer creates a load balancer, a target group with fast health checks
 // and drainDelay of deregistration delay, and an HTTP listener; it returns
 // the target group's ARN and the listener's URL.
-func balancer(t *testing.T, p *ecsdProcess, drainDelay int) (tgARN, url string) {
+func balancer(t *testing.T, p ecsdProcess, drainDelay int) (tgARN, url string) {
 	t.Helper()
 	ctx := context.Background()
 	c := p.elbClient()
@@ -61,7 +58,7 @@ func balancer(t *testing.T, p *ecsdProcess, drainDelay int) (tgARN, url string) 
 }
 
 // loadBalancedService creates service web: 4 tasks of td behind tgARN.
-func loadBalancedService(t *testing.T, p *ecsdProcess, td, tgARN string) {
+func loadBalancedService(t *testing.T, p ecsdProcess, td, tgARN string) {
 	t.Helper()
 	_, err := p.client().CreateService(context.Background(), &ecs.CreateServiceInput{
 		ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(4),
@@ -77,7 +74,7 @@ func loadBalancedService(t *testing.T, p *ecsdProcess, td, tgARN string) {
 // waitCompleted waits until the service has one deployment, COMPLETED:
 // its tasks are healthy in the target group. (The ServicesStable waiter
 // only asks for RUNNING tasks, as on ECS.)
-func waitCompleted(t *testing.T, p *ecsdProcess, within time.Duration) {
+func waitCompleted(t *testing.T, p ecsdProcess, within time.Duration) {
 	t.Helper()
 	for deadline := time.Now().Add(within); ; time.Sleep(200 * time.Millisecond) { // polling a real ecsd
 		s := describeService(t, p)
@@ -85,7 +82,7 @@ func waitCompleted(t *testing.T, p *ecsdProcess, within time.Duration) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no completed deployment after %s: %+v\n%s", within, s.Deployments, p.logs.String())
+			t.Fatalf("no completed deployment after %s: %+v\n%s", within, s.Deployments, p.Logs())
 		}
 	}
 }
@@ -156,7 +153,7 @@ func TestZeroDowntimeRollingDeployment(t *testing.T) {
 		t.Skip("-short: skipping real workloads")
 	}
 	t.Parallel()
-	p := startECSD(t, freeAddr(t), filepath.Join(t.TempDir(), "data"), "--runtime", "process")
+	p := startECSD(t, ecsdproc.Options{Runtime: "process", NoFsync: true})
 	tgARN, url := balancer(t, p, 3)
 	slow := map[string]string{"DEMO_LATENCY": "300ms"}
 	loadBalancedService(t, p, registerDemo(t, p.client(), "v1", slow), tgARN)
@@ -187,7 +184,7 @@ func TestZeroDowntimeRollingDeployment(t *testing.T) {
 	}
 	t.Logf("%d requests; during the rollout %v, after it %v; rollout took %s", len(answers), during, after, stable.Sub(updated).Round(time.Millisecond))
 	if len(failed) > 0 {
-		t.Fatalf("%d of %d requests failed:\n%s\n%s", len(failed), len(answers), strings.Join(failed[:min(len(failed), 20)], "\n"), p.logs.String())
+		t.Fatalf("%d of %d requests failed:\n%s\n%s", len(failed), len(answers), strings.Join(failed[:min(len(failed), 20)], "\n"), p.Logs())
 	}
 	if during["v1"] == 0 || during["v2"] == 0 {
 		t.Errorf("both versions must answer during the rollout: %v", during)
@@ -218,7 +215,7 @@ func TestELBHealthCheckFailuresTripTheBreaker(t *testing.T) {
 		t.Skip("-short: skipping real workloads")
 	}
 	t.Parallel()
-	p := startECSD(t, freeAddr(t), filepath.Join(t.TempDir(), "data"), "--runtime", "process")
+	p := startECSD(t, ecsdproc.Options{Runtime: "process", NoFsync: true})
 	tgARN, _ := balancer(t, p, 0)
 	v1 := registerDemo(t, p.client(), "v1", nil)
 	loadBalancedService(t, p, v1, tgARN)
@@ -239,7 +236,7 @@ func TestELBHealthCheckFailuresTripTheBreaker(t *testing.T) {
 			for _, e := range svc.Events {
 				msgs = append(msgs, aws.ToTime(e.CreatedAt).Format("15:04:05.000 ")+aws.ToString(e.Message))
 			}
-			t.Fatalf("no rollback to v1: %+v\nevents:\n%s\n%s", svc.Deployments, strings.Join(msgs, "\n"), p.logs.String())
+			t.Fatalf("no rollback to v1: %+v\nevents:\n%s\n%s", svc.Deployments, strings.Join(msgs, "\n"), p.Logs())
 		}
 		time.Sleep(500 * time.Millisecond) // polling a real ecsd
 	}

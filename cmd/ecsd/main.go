@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -158,6 +159,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", ecsHealthyAfter), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
+	noFsync := fs.Bool("unsafe-no-fsync", envBool("ECSD_UNSAFE_NO_FSYNC"), "for tests only: do not fsync state writes; faster, but a machine crash may lose recent writes or corrupt the data dir (env ECSD_UNSAFE_NO_FSYNC)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	credentials := fs.String("credentials", env("ECSD_CREDENTIALS", ""), "ACCESS_KEY_ID:SECRET_ACCESS_KEY[,...]: answer only requests signed by these keys; without it any SigV4-signed request is answered (env ECSD_CREDENTIALS)")
 	auth := fs.String("auth", env("ECSD_AUTH", string(server.AuthSigV4)), "sigv4: requests must be SigV4-signed; none: unsigned requests are answered too (env ECSD_AUTH)")
@@ -187,12 +189,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	st, err := store.Open(*dataDir)
+	st, err := store.OpenWith(*dataDir, store.Options{NoSync: *noFsync})
 	if err != nil {
 		logger.Error("cannot open the data dir", "error", err)
 		return 1
 	}
 	defer st.Close()
+	if *noFsync {
+		logger.Warn("--unsafe-no-fsync: state writes are not fsynced; a machine crash may lose them (for tests only)")
+	}
 
 	clk := clock.Real()
 	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger})
@@ -221,13 +226,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	defer elb.Close()
 	h.HandleQuery(elbapi.Version, elb)
 
+	// Signals are caught before the port opens: a SIGTERM sent as soon as
+	// ecsd answers shuts it down cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		logger.Error("cannot listen; pass another --listen address", "listen", *listen, "error", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	drainer := controller.NewDrainer(st, logger)
 	go drainer.Run(ctx)
@@ -320,6 +327,13 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// envBool is whether the environment variable is set to a true value
+// (1, true, ...: strconv.ParseBool).
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
 }
 
 func isDigits(s string) bool {

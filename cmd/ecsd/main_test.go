@@ -7,67 +7,62 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecsd/ecsd/internal/demoapp"
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
-// ecsdBin is ecsd built for the tests: a static binary (CGO_ENABLED=0), as
-// a release is, so the docker runtime can put it in the demo image.
+// ecsdBin is ecsd built for the tests, once: a static binary, as a
+// release is, so the docker runtime can put it in the demo image.
 var ecsdBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ecsd-test-")
-	if err != nil {
-		panic(err)
-	}
-	ecsdBin = filepath.Join(dir, "ecsd")
-	build := exec.Command("go", "build", "-o", ecsdBin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building ecsd: %v\n%s", err, out)
+	var err error
+	if ecsdBin, err = ecsdproc.Build(""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// The tests mostly wait on real processes (ecsd, task workloads, the
+	// aws CLI), not on the CPU: run them all at once, not GOMAXPROCS at a
+	// time, unless -parallel says otherwise.
+	ecsdproc.ParallelTests(16)
+	os.Exit(m.Run())
 }
 
 // ecsdProcess is an ecsd running as a child process.
-type ecsdProcess struct {
-	cmd  *exec.Cmd
-	addr string
-	logs *syncBuffer
+type ecsdProcess struct{ *ecsdproc.Proc }
+
+// startECSD runs ecsd for the test with o: in t.TempDir() unless o says
+// otherwise, on the fake runtime unless o names another (so tests that only
+// need the API start no real workload), with account 123456789012. When
+// the test ends its tasks are stopped, then ecsd.
+func startECSD(t *testing.T, o ecsdproc.Options) ecsdProcess {
+	t.Helper()
+	o.Bin = ecsdBin
+	if o.Runtime == "" {
+		o.Runtime = "fake"
+	}
+	o.Args = append([]string{"--account-id", "123456789012"}, o.Args...)
+	return ecsdProcess{ecsdproc.StartTest(t, o)}
 }
 
-// syncBuffer collects a child's output safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+// restart starts the killed ecsd again on its address and data dir.
+func (p ecsdProcess) restart(t *testing.T) {
+	t.Helper()
+	if err := p.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func (p ecsdProcess) client() *ecs.Client { return ecs.NewFromConfig(p.AWSConfig()) }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -79,110 +74,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startECSD runs ecsd on addr with dataDir and extra flags (default
-// --runtime fake, so tests that only need the API start no real workload).
-func startECSD(t *testing.T, addr, dataDir string, flags ...string) *ecsdProcess {
-	t.Helper()
-	if len(flags) == 0 {
-		flags = []string{"--runtime", "fake"}
-	}
-	cmd := exec.Command(ecsdBin, append([]string{"server", "--listen", addr, "--data-dir", dataDir, "--account-id", "123456789012"}, flags...)...)
-	logs := &syncBuffer{}
-	cmd.Stderr = logs
-	cmd.Stdout = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &ecsdProcess{cmd: cmd, addr: addr, logs: logs}
-	t.Cleanup(func() {
-		p.stopAllTasks()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ecsd did not listen on %s: %s", addr, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond) // polling for a child process to come up
-	}
-}
-
-// stopAllTasks stops every task through the API and waits (briefly) until
-// they are STOPPED, so no workload outlives the test: ecsd leaves tasks
-// running when it exits, to re-adopt them on restart.
-func (p *ecsdProcess) stopAllTasks() {
-	if p.cmd.ProcessState != nil {
-		return // already exited (the test killed it)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c := p.client()
-	clusters, err := c.ListClusters(ctx, &ecs.ListClustersInput{})
-	if err != nil {
-		return
-	}
-	for _, cl := range clusters.ClusterArns {
-		services, _ := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String(cl), MaxResults: aws.Int32(100)})
-		if services != nil {
-			for _, s := range services.ServiceArns {
-				c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cl), Service: aws.String(s), Force: aws.Bool(true)})
-			}
-		}
-		for ctx.Err() == nil {
-			tasks, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cl)})
-			if err != nil || len(tasks.TaskArns) == 0 {
-				break
-			}
-			for _, arn := range tasks.TaskArns {
-				c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cl), Task: aws.String(arn)})
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		// Wait until the stopped tasks' workloads are gone.
-		for ctx.Err() == nil {
-			out, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cl), DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(100)})
-			if err != nil || len(out.TaskArns) == 0 {
-				break
-			}
-			d, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cl), Tasks: out.TaskArns})
-			if err != nil {
-				break
-			}
-			busy := false
-			for _, t := range d.Tasks {
-				busy = busy || aws.ToString(t.LastStatus) != "STOPPED"
-			}
-			if !busy {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-}
-
-func (p *ecsdProcess) client() *ecs.Client {
-	return ecs.New(ecs.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://" + p.addr),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		// The SDK's default retries stay on: it closes a request body when
-		// the response headers arrive, which now and then makes Go's client
-		// drop a kept-alive connection mid-reply ("use of closed network
-		// connection", aws/aws-sdk-go-v2#2737); the SDK retries those.
-	})
-}
-
 // Everything acknowledged before a SIGKILL is there after a restart.
 func TestDurableAcrossKill(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	p := startECSD(t, addr, dir)
+	t.Parallel()
+	// fsync on: durability is what this tests.
+	p := startECSD(t, ecsdproc.Options{})
 	c := p.client()
 	ctx := context.Background()
 	check := func(err error) {
@@ -209,12 +105,8 @@ func TestDurableAcrossKill(t *testing.T) {
 	before, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}, Include: []types.ServiceField{types.ServiceFieldTags}})
 	check(err)
 
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.Wait()
-
-	p = startECSD(t, addr, dir)
+	p.Kill()
+	p.restart(t)
 	c = p.client()
 	clusters, err := c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"prod"}, Include: []types.ClusterField{types.ClusterFieldTags}})
 	check(err)
@@ -262,9 +154,9 @@ func TestDurableAcrossKill(t *testing.T) {
 
 // A second ecsd on the same data dir refuses to start, and says why.
 func TestDataDirInUse(t *testing.T) {
-	dir := t.TempDir()
-	startECSD(t, freeAddr(t), dir)
-	cmd := exec.Command(ecsdBin, "server", "--listen", freeAddr(t), "--data-dir", dir, "--runtime", "fake")
+	t.Parallel()
+	p := startECSD(t, ecsdproc.Options{NoFsync: true})
+	cmd := exec.Command(ecsdBin, "server", "--listen", freeAddr(t), "--data-dir", p.DataDir, "--runtime", "fake")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use by another ecsd") {
 		t.Fatalf("second ecsd: %v %s", err, out)
@@ -288,9 +180,9 @@ func TestFlagsAndEnvironment(t *testing.T) {
 
 // SIGTERM shuts ecsd down cleanly with exit code 0.
 func TestCleanShutdown(t *testing.T) {
-	p := startECSD(t, freeAddr(t), t.TempDir())
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if err := p.cmd.Wait(); err != nil {
+	t.Parallel()
+	p := startECSD(t, ecsdproc.Options{NoFsync: true})
+	if err := p.Stop(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 }
@@ -299,15 +191,16 @@ func TestCleanShutdown(t *testing.T) {
 // healthy, then prints the lines that point AWS clients at it; pasted into
 // a shell they work (the aws CLI lists the clusters).
 func TestStartPrintsHealthyAfterAndExports(t *testing.T) {
-	addr := freeAddr(t)
-	p := startECSD(t, addr, t.TempDir())
+	t.Parallel()
+	p := startECSD(t, ecsdproc.Options{})
+	addr := p.Addr
 	want := "# Point AWS clients (aws CLI, SDKs, ecspresso, ecsctl) at this ecsd, every service:\n" +
 		"export AWS_ENDPOINT_URL=http://" + addr + "\n" +
 		"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1\n" +
 		"export AWS_ACCESS_KEY_ID=ecsd AWS_SECRET_ACCESS_KEY=ecsd\n"
 	var logs string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) { // the lines follow the listen
-		if logs = p.logs.String(); strings.Contains(logs, want) {
+		if logs = p.Logs(); strings.Contains(logs, want) {
 			break
 		}
 	}

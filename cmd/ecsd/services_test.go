@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
 func registerDemo(t *testing.T, c *ecs.Client, version string, env map[string]string) string {
@@ -29,11 +31,11 @@ func registerDemo(t *testing.T, c *ecs.Client, version string, env map[string]st
 	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 }
 
-func describeService(t *testing.T, p *ecsdProcess) types.Service {
+func describeService(t *testing.T, p ecsdProcess) types.Service {
 	t.Helper()
 	out, err := p.client().DescribeServices(context.Background(), &ecs.DescribeServicesInput{Services: []string{"web"}})
 	if err != nil || len(out.Services) != 1 {
-		t.Fatalf("describe: %v %+v\n%s", err, out, p.logs.String())
+		t.Fatalf("describe: %v %+v\n%s", err, out, p.Logs())
 	}
 	return out.Services[0]
 }
@@ -47,7 +49,7 @@ func TestServiceDeploysOnProcessRuntime(t *testing.T) {
 		t.Skip("-short: skipping real workloads")
 	}
 	t.Parallel()
-	p := startECSD(t, freeAddr(t), t.TempDir(), "--runtime", "process", "--healthy-after", "1s")
+	p := startECSD(t, ecsdproc.Options{Runtime: "process", HealthyAfter: time.Second, NoFsync: true})
 	c := p.client()
 	ctx := context.Background()
 	v1 := registerDemo(t, c, "v1", nil)
@@ -57,7 +59,7 @@ func TestServiceDeploysOnProcessRuntime(t *testing.T) {
 	stable := func() {
 		t.Helper()
 		if err := waiter.Wait(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}}, 90*time.Second); err != nil {
-			t.Fatalf("ServicesStable: %v\n%s", err, p.logs.String())
+			t.Fatalf("ServicesStable: %v\n%s", err, p.Logs())
 		}
 	}
 
@@ -116,7 +118,7 @@ func TestServiceDeploysOnProcessRuntime(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no rollback: %+v\n%s", s.Deployments, p.logs.String())
+			t.Fatalf("no rollback: %+v\n%s", s.Deployments, p.Logs())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

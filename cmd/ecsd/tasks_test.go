@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
 // demoTask registers a demoapp task definition with env knobs and runs it.
@@ -119,7 +121,7 @@ func TestTasksRunForReal(t *testing.T) {
 				dockerAvailable(t)
 			}
 			t.Parallel()
-			p := startECSD(t, freeAddr(t), t.TempDir(), "--runtime", rt)
+			p := startECSD(t, ecsdproc.Options{Runtime: rt, NoFsync: true})
 			c := p.client()
 			ctx := context.Background()
 
@@ -181,20 +183,19 @@ func TestRestartReadoptsTasks(t *testing.T) {
 				dockerAvailable(t)
 			}
 			t.Parallel()
-			dir, addr := t.TempDir(), freeAddr(t)
-			p := startECSD(t, addr, dir, "--runtime", rt)
+			// fsync on: what survives the kill is what this tests.
+			p := startECSD(t, ecsdproc.Options{Runtime: rt})
 			c := p.client()
 			keep := demoTask(t, c, "keep", map[string]string{"VERSION": "kept"}, false, 2)
 			dies := demoTask(t, c, "dies", map[string]string{"VERSION": "dies"}, false, 2)
 			before := waitTask(t, c, keep, "RUNNING", isStatus("RUNNING"))
 			doomed := waitTask(t, c, dies, "RUNNING", isStatus("RUNNING"))
 
-			p.cmd.Process.Signal(syscall.SIGKILL)
-			p.cmd.Wait()
+			p.Kill()
 			// While ecsd is down, one task's workload goes away.
 			killWorkload(t, rt, doomed)
 
-			p = startECSD(t, addr, dir, "--runtime", rt)
+			p.restart(t)
 			c = p.client()
 			after := waitTask(t, c, keep, "RUNNING", isStatus("RUNNING"))
 			if hostPort(after) != hostPort(before) || get(t, fmt.Sprintf("http://127.0.0.1:%d/", hostPort(after))) != "kept" {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ type world struct {
 	runner   *taskrun.Runner
 	services *controller.Services
 	drainer  *controller.Drainer
+	writes   atomic.Int64 // store changes committed so far
 }
 
 func newWorld(t *testing.T) *world {
@@ -47,6 +49,7 @@ func newWorld(t *testing.T) *world {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 	w := &world{t: t, clock: clk, machine: fake.NewMachine(clk)}
+	st.Subscribe(func(c []store.Change) { w.writes.Add(int64(len(c))) })
 	w.api = ecsapi.New(ecsapi.Config{Store: st, AccountID: "123456789012", Now: clk.Now, Logger: quiet})
 	if err := w.api.EnsureDefaultCluster("us-east-1"); err != nil {
 		t.Fatal(err)
@@ -80,10 +83,12 @@ func (w *world) must(op string, in, out any) {
 }
 
 // settle lets the scheduler, the runner and the driver do everything that
-// needs no time to pass.
+// needs no time to pass: rounds of each until one changes nothing in the
+// store (10 at most).
 func (w *world) settle() {
 	w.t.Helper()
 	for range 10 {
+		before := w.writes.Load()
 		w.driver.Drain(ctx)
 		if err := w.runner.Pass(ctx); err != nil {
 			w.t.Fatal(err)
@@ -94,6 +99,9 @@ func (w *world) settle() {
 		}
 		if err := w.drainer.Pass(); err != nil {
 			w.t.Fatal(err)
+		}
+		if w.writes.Load() == before {
+			return
 		}
 	}
 }

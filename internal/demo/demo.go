@@ -5,25 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/ecsd/ecsd/internal/cli"
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
 )
 
@@ -63,16 +60,25 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer os.RemoveAll(dir)
 
 	say(out, "Starting a private ecsd (runtime %s, data in %s)", opts.Runtime, dir)
-	d, err := startECSD(ctx, opts.ECSD, opts.Runtime, dir)
+	logPath := filepath.Join(dir, "ecsd.log")
+	d, err := ecsdproc.Start(ctx, ecsdproc.Options{Bin: opts.ECSD, DataDir: filepath.Join(dir, "data"), Region: region,
+		Runtime: opts.Runtime, Args: []string{"--log-level", "warn"}, LogFile: logPath})
 	if err != nil {
-		return err
+		return fmt.Errorf("the private ecsd: %w", err)
 	}
-	defer d.stop(out)
-	say(out, "ecsd answers the ECS and ELBv2 APIs at %s", d.endpoint)
+	defer func() {
+		// Tasks being drained or stopped would outlive ecsd: wait for them.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		d.StopTasks(ctx)
+		cancel()
+		d.Stop()
+		say(out, "Stopped the private ecsd; everything the demo made is gone.")
+	}()
+	say(out, "ecsd answers the ECS and ELBv2 APIs at %s", d.Endpoint)
 
-	env := &demoEnv{dir: dir, d: d, out: out}
-	env.ecs = ecs.New(ecs.Options{Region: region, BaseEndpoint: aws.String(d.endpoint), Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", "")})
-	env.elb = elb.New(elb.Options{Region: region, BaseEndpoint: aws.String(d.endpoint), Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", "")})
+	env := &demoEnv{dir: dir, out: out}
+	env.ecs = ecs.NewFromConfig(d.AWSConfig())
+	env.elb = elb.NewFromConfig(d.AWSConfig())
 	defer env.cleanup()
 	if err := env.loadBalancer(ctx, opts.ListenerPort); err != nil {
 		return err
@@ -81,7 +87,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return err
 	}
 	restore := setenv(map[string]string{
-		"AWS_ENDPOINT_URL": d.endpoint, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo",
+		"AWS_ENDPOINT_URL": d.Endpoint, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo",
 		"AWS_CONFIG_FILE": filepath.Join(dir, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-aws-credentials"),
 		"DEMO_TARGET_GROUP_ARN": env.tgARN,
 		"VERSION":               "", "CRASH_AFTER": "", // set per step below
@@ -103,7 +109,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 
 	if r := run("1. Create the service: "+fmt.Sprint(replicas)+" tasks of v1 behind the load balancer", "v1", "", "deployed", cli.ExitOK); !r.ok() {
 		summary(out, results, "", env.url)
-		return fmt.Errorf("creating the service failed (exit %d); the private ecsd's log: %s", r.code, d.logPath)
+		return fmt.Errorf("creating the service failed (exit %d); the private ecsd's log: %s", r.code, logPath)
 	}
 	tr := startTraffic(ctx, env.url)
 	defer tr.stop()
@@ -153,69 +159,9 @@ func setenv(vars map[string]string) func() {
 	}
 }
 
-// privateECSD is the ecsd the demo started.
-type privateECSD struct {
-	cmd      *exec.Cmd
-	exited   chan error
-	endpoint string
-	logPath  string
-}
-
-func startECSD(ctx context.Context, bin, runtime, dir string) (*privateECSD, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	logPath := filepath.Join(dir, "ecsd.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "server", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--runtime", runtime, "--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	logf.Close()
-	d := &privateECSD{cmd: cmd, exited: make(chan error, 1), endpoint: "http://" + addr, logPath: logPath}
-	go func() { d.exited <- cmd.Wait() }()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return d, nil
-		}
-		select {
-		case err := <-d.exited:
-			logs, _ := os.ReadFile(logPath)
-			return nil, fmt.Errorf("the private ecsd exited (%v):\n%s", err, logs)
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	cmd.Process.Kill()
-	return nil, errors.New("the private ecsd did not start listening within 30s")
-}
-
-func (d *privateECSD) stop(out io.Writer) {
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(10 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.exited
-	}
-	say(out, "Stopped the private ecsd; everything the demo made is gone.")
-}
-
 // demoEnv holds what the demo created, for its steps and its clean-up.
 type demoEnv struct {
 	dir   string
-	d     *privateECSD
 	out   io.Writer
 	ecs   *ecs.Client
 	elb   *elb.Client

@@ -108,6 +108,7 @@ func OpenWith(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	db.NoSync = opts.NoSync
 	if err := db.Update(prepare); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("preparing %s: %w", path, err)

@@ -2,53 +2,30 @@ package benchkit
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
 // BuildOpts says where the ecsd binary comes from.
 type BuildOpts struct {
-	Bin    string // the -ecsd flag: used as it is when set
-	Dir    string // else ./cmd/ecsd of this module is built into Dir/ecsd
-	Static bool   // CGO_ENABLED=0 (the docker runtime copies the binary into the demo image)
-	Say    func(line string)
-	Out    io.Writer // go build's output
+	Bin string // the -ecsd flag: used as it is when set
+	Dir string // else ./cmd/ecsd of this module is built into Dir/ecsd
+	Say func(line string)
 }
 
 // BuildECSD returns o.Bin, or builds ./cmd/ecsd of the module the working
-// directory is in, saying so first.
+// directory is in (static, see ecsdproc.Build), saying so first.
 func BuildECSD(o BuildOpts) (string, error) {
 	if o.Bin != "" {
 		return o.Bin, nil
 	}
-	bin := filepath.Join(o.Dir, "ecsd")
-	if o.Static {
-		o.Say("building ./cmd/ecsd (CGO_ENABLED=0) ...")
-	} else {
-		o.Say("building ./cmd/ecsd ...")
-	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run from inside the ecsd module, or pass -ecsd BIN")
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ecsd")
-	build.Dir = filepath.Dir(gomod)
-	if o.Static {
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	}
-	build.Stdout, build.Stderr = o.Out, o.Out
-	if err := build.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/ecsd: %w", err)
-	}
-	return bin, nil
+	o.Say("building ./cmd/ecsd (CGO_ENABLED=0) ...")
+	return ecsdproc.Build(o.Dir)
 }
 
 // ECSD is an `ecsd server` the benchmark started.
@@ -67,7 +44,8 @@ type ECSDOpts struct {
 	// Dir is the parent of a fresh dir holding the data dir (data) and the
 	// log (ecsd.log).
 	Dir string
-	// Args follow `server --listen 127.0.0.1:PORT --data-dir DATA`.
+	// Args follow `server --listen 127.0.0.1:PORT --data-dir DATA --region
+	// us-east-1` (a later --region wins).
 	Args []string
 	// Grace is how long Stop waits after SIGTERM before SIGKILL (default 15 s).
 	Grace time.Duration
@@ -80,8 +58,8 @@ type ECSDOpts struct {
 	AfterStop func()
 }
 
-// StartECSD runs `ecsd server` on a free port with a fresh data dir and
-// waits until it accepts connections. Its Stop (also run at exit) calls
+// StartECSD runs `ecsd server` (through ecsdproc) on a free port with a
+// fresh data dir and waits until it answers. Its Stop (also run at exit) calls
 // BeforeStop, stops ecsd (SIGTERM), then kills the demo app processes of
 // this ecsd still running (they have their own process groups and outlive
 // it), and calls AfterStop; anything it had to clean up is a note.
@@ -94,11 +72,7 @@ func StartECSD(o ECSDOpts) (*ECSD, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
-	}
-	e := &ECSD{Endpoint: "http://127.0.0.1:" + port, DataDir: filepath.Join(dir, "data")}
+	e := &ECSD{DataDir: filepath.Join(dir, "data")}
 	if o.Grace == 0 {
 		o.Grace = 15 * time.Second
 	}
@@ -127,9 +101,14 @@ func StartECSD(o ECSDOpts) (*ECSD, error) {
 			o.AfterStop()
 		}
 	}
-	argv := append([]string{o.Bin, "server", "--listen", "127.0.0.1:" + port, "--data-dir", e.DataDir}, o.Args...)
-	if err := e.start(ProcOpts{Name: "ecsd", Argv: argv, Log: e.Log, Port: port}); err != nil {
+	// ecsdproc starts it in its own process group, dying with the
+	// benchmark, and waits until it answers.
+	ep, err := ecsdproc.Start(context.Background(), ecsdproc.Options{Bin: o.Bin, DataDir: e.DataDir, Args: o.Args,
+		LogFile: e.Log, OwnGroup: true, Grace: o.Grace})
+	if err != nil {
 		return nil, err
 	}
+	e.Endpoint, e.Pid, e.exited, e.ecsd = ep.Endpoint, ep.Pid(), ep.Exited(), ep
+	AtExit(e.Stop)
 	return e, nil
 }

@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ecsd/ecsd/internal/ecsdproc"
 )
 
 // Proc is a server the benchmark runs as a child process (ecsd, the demo
@@ -19,8 +22,8 @@ import (
 // order, and Stop reaches its helpers (nginx's workers, a pyenv shim's
 // child); killed if the benchmark dies; stopped at exit.
 type Proc struct {
-	Name string // names it in errors and notes
-	Cmd  *exec.Cmd
+	Name string    // names it in errors and notes
+	Cmd  *exec.Cmd // nil for an ecsd (see StartECSD)
 	Pid  int
 	Log  string // its stdout and stderr; "" when discarded
 
@@ -28,8 +31,10 @@ type Proc struct {
 	grace      time.Duration // SIGTERM → SIGKILL
 	beforeStop func()        // Stop, while it still runs, before SIGTERM
 	afterStop  func()        // Stop, last
-	exited     chan struct{}
+	exited     <-chan struct{}
 	once       sync.Once
+
+	ecsd *ecsdproc.Proc // when it is an ecsd: started and stopped by ecsdproc
 }
 
 // ProcOpts says what StartProc runs.
@@ -74,13 +79,14 @@ func (p *Proc) start(o ProcOpts) error {
 		}
 		return fmt.Errorf("start %s: %w", p.Name, err)
 	}
-	p.Cmd, p.Pid, p.exited = cmd, cmd.Process.Pid, make(chan struct{})
+	exited := make(chan struct{})
+	p.Cmd, p.Pid, p.exited = cmd, cmd.Process.Pid, exited
 	go func() {
 		cmd.Wait()
 		if logf != nil {
 			logf.Close()
 		}
-		close(p.exited)
+		close(exited)
 	}()
 	AtExit(p.Stop)
 
@@ -129,29 +135,49 @@ func (p *Proc) Stop() {
 			if p.Log != "" {
 				seeLog = "; see its log"
 			}
-			AddNote("%s had exited on its own (%s)%s", p.label, p.Cmd.ProcessState, seeLog)
+			AddNote("%s had exited on its own (%s)%s", p.label, p.exitState(), seeLog)
 		} else {
 			if p.beforeStop != nil {
 				p.beforeStop()
 			}
 			t0 := time.Now()
-			syscall.Kill(-p.Pid, syscall.SIGTERM)
-			select {
-			case <-p.exited:
-				if d := time.Since(t0); d > 2*time.Second {
-					AddNote("%s took %s to exit on SIGTERM", p.label, d.Round(time.Millisecond))
-				}
-			case <-time.After(p.grace):
+			if p.terminate() {
 				AddNote("%s did not exit %s after SIGTERM; killed", p.label, p.grace)
-				syscall.Kill(-p.Pid, syscall.SIGKILL)
-				<-p.exited
+			} else if d := time.Since(t0); d > 2*time.Second {
+				AddNote("%s took %s to exit on SIGTERM", p.label, d.Round(time.Millisecond))
 			}
-			syscall.Kill(-p.Pid, syscall.SIGKILL) // leftovers of the group (nginx workers), if any
 		}
 		if p.afterStop != nil {
 			p.afterStop()
 		}
 	})
+}
+
+// terminate sends SIGTERM to the process group, SIGKILL after the grace
+// period, then SIGKILL to what is left of the group; it reports whether it
+// had to kill.
+func (p *Proc) terminate() (killed bool) {
+	if p.ecsd != nil {
+		return errors.Is(p.ecsd.Stop(), ecsdproc.ErrKilled)
+	}
+	syscall.Kill(-p.Pid, syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(p.grace):
+		killed = true
+		syscall.Kill(-p.Pid, syscall.SIGKILL)
+		<-p.exited
+	}
+	syscall.Kill(-p.Pid, syscall.SIGKILL) // leftovers of the group (nginx workers), if any
+	return killed
+}
+
+// exitState says how the process exited.
+func (p *Proc) exitState() *os.ProcessState {
+	if p.ecsd != nil {
+		return p.ecsd.ProcessState()
+	}
+	return p.Cmd.ProcessState
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on.

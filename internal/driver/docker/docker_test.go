@@ -31,6 +31,7 @@ var (
 	testCli   *client.Client
 	demoBin   string // static demo binary
 	demoImage = fmt.Sprintf("ecsd/demoapp:test-%d", os.Getpid())
+	imagesMu  sync.Mutex
 	images    []string // images to remove after the tests
 	tmpDir    string
 )
@@ -82,7 +83,7 @@ func setup(t *testing.T) {
 			setupErr = fmt.Errorf("building the demo binary: %v\n%s", err, out)
 			return
 		}
-		images = append(images, demoImage)
+		addImage(demoImage)
 		setupErr = EnsureDemoImage(context.Background(), cli, demoImage, demoBin)
 	})
 	if skipMsg != "" {
@@ -91,6 +92,13 @@ func setup(t *testing.T) {
 	if setupErr != nil {
 		t.Fatal(setupErr)
 	}
+}
+
+// addImage notes an image for TestMain to remove.
+func addImage(image string) {
+	imagesMu.Lock()
+	images = append(images, image)
+	imagesMu.Unlock()
 }
 
 // sweepStaleImages removes test images left by runs that died before
@@ -193,6 +201,7 @@ func get(t *testing.T, b driver.NetworkBinding, path string) (int, string) {
 }
 
 func TestServeHealthyAndStop(t *testing.T) {
+	t.Parallel()
 	d, rec := newDriver(t, Options{})
 	ctx := context.Background()
 	if err := d.Start(ctx, demoSpec(arn, nil)); err != nil {
@@ -233,6 +242,7 @@ func TestServeHealthyAndStop(t *testing.T) {
 }
 
 func TestCrashAtOnce(t *testing.T) {
+	t.Parallel()
 	d, rec := newDriver(t, Options{})
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_CRASH_AFTER": "0s"}))
 	ev := rec.Require(t, match(arn, driver.Exited))
@@ -243,6 +253,7 @@ func TestCrashAtOnce(t *testing.T) {
 }
 
 func TestIgnoreSIGTERMIsKilled(t *testing.T) {
+	t.Parallel()
 	d, rec := newDriver(t, Options{})
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_IGNORE_SIGTERM": "1"}))
 	rec.Require(t, drivertest.Match{TaskARN: arn, Health: driver.HealthHealthy})
@@ -254,6 +265,7 @@ func TestIgnoreSIGTERMIsKilled(t *testing.T) {
 }
 
 func TestUnhealthy(t *testing.T) {
+	t.Parallel()
 	d, rec := newDriver(t, Options{})
 	d.Start(context.Background(), demoSpec(arn, map[string]string{"DEMO_HEALTH": "fail"}))
 	rec.Require(t, drivertest.Match{TaskARN: arn, Kind: driver.HealthChanged, Health: driver.HealthUnhealthy})
@@ -262,6 +274,7 @@ func TestUnhealthy(t *testing.T) {
 }
 
 func TestPullFailure(t *testing.T) {
+	t.Parallel()
 	d, rec := newDriver(t, Options{})
 	spec := demoSpec(arn, nil)
 	// A registry on a closed loopback port: fails at once, no network used.
@@ -276,9 +289,10 @@ func TestPullFailure(t *testing.T) {
 }
 
 func TestDemoImageCreatedOnDemand(t *testing.T) {
+	t.Parallel()
 	setup(t)
 	image := demoImage + "-auto"
-	images = append(images, image)
+	addImage(image)
 	d, rec := newDriver(t, Options{DemoBinary: demoBin})
 	spec := demoSpec(arn, nil)
 	spec.Containers[0].Image = image
@@ -306,6 +320,7 @@ func TestDemoImageCreatedOnDemand(t *testing.T) {
 }
 
 func TestDependsOnAndCommand(t *testing.T) {
+	t.Parallel()
 	d, rec := newDriver(t, Options{})
 	spec := driver.TaskSpec{TaskARN: arn, Family: "deps", Revision: 1, Containers: []driver.ContainerSpec{
 		{Name: "init", Image: demoImage, EntryPoint: []string{"/ecsd"}, Command: []string{"demoapp", "check", "http://127.0.0.1:1/"}},
@@ -325,6 +340,7 @@ func TestDependsOnAndCommand(t *testing.T) {
 }
 
 func TestRecoverAfterRestart(t *testing.T) {
+	t.Parallel()
 	instance := instanceFor(t)
 	ctx := context.Background()
 	d1, rec1 := newDriver(t, Options{Instance: instance})
