@@ -170,13 +170,26 @@ func TestGoodDeploymentCompletes(t *testing.T) {
 	w.must("UpdateService", &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String(v2)}, &updated)
 	w.settle()
 	s = w.service()
-	if len(s.Deployments) != 2 || s.Deployments[0].RunningCount != 4 || s.Deployments[1].RunningCount != 4 {
+	if !equal(t, "deployments", len(s.Deployments), 2) {
+		t.Fatalf("100/200 starts all new tasks first: %+v", s.Deployments)
+	}
+	if !all(
+		equal(t, "new deployment's runningCount", s.Deployments[0].RunningCount, 4),
+		equal(t, "old deployment's runningCount", s.Deployments[1].RunningCount, 4),
+	) {
 		t.Fatalf("100/200 starts all new tasks first: %+v", s.Deployments)
 	}
 	w.run(60*time.Second, 5*time.Second)
 	s = w.service()
-	if !stable(s) || aws.ToString(s.TaskDefinition) != v2 || aws.ToString(s.Deployments[0].TaskDefinition) != v2 ||
-		s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || s.RunningCount != 4 {
+	if !holds(t, "the service stable after the second deployment", stable(s)) {
+		t.Fatalf("second deployment: %+v", s.Deployments)
+	}
+	if !all(
+		equal(t, "service task definition", aws.ToString(s.TaskDefinition), v2),
+		equal(t, "deployment task definition", aws.ToString(s.Deployments[0].TaskDefinition), v2),
+		equal(t, "rollout state", s.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted),
+		equal(t, "runningCount", s.RunningCount, 4),
+	) {
 		t.Fatalf("second deployment: %+v", s.Deployments)
 	}
 	id := aws.ToString(s.Deployments[0].Id)
@@ -221,8 +234,15 @@ func TestCrashingRevisionRollsBack(t *testing.T) {
 		}
 	}
 	s := w.service()
-	if !stable(s) || aws.ToString(s.Deployments[0].Id) != good || aws.ToString(s.TaskDefinition) != v1 ||
-		s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || aws.ToString(s.Deployments[0].Status) != ecsmodel.DeploymentPrimary {
+	if !holds(t, "the service stable after the rollback", stable(s)) {
+		t.Fatalf("after the rollback: %+v", s.Deployments)
+	}
+	if !all(
+		equal(t, "deployment after the rollback", aws.ToString(s.Deployments[0].Id), good),
+		equal(t, "service task definition", aws.ToString(s.TaskDefinition), v1),
+		equal(t, "rollout state", s.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted),
+		equal(t, "deployment status", aws.ToString(s.Deployments[0].Status), ecsmodel.DeploymentPrimary),
+	) {
 		t.Fatalf("after the rollback: %+v", s.Deployments)
 	}
 	inOrder(t, messages(s), "(deployment "+failed+") deployment failed: tasks failed to start.", "rolling back to deployment "+good+".",
@@ -234,9 +254,15 @@ func TestCrashingRevisionRollsBack(t *testing.T) {
 	var d ecs.DescribeServiceDeploymentsOutput
 	w.must("DescribeServiceDeployments", &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(sds.ServiceDeployments[0].ServiceDeploymentArn)}}, &d)
 	sd := d.ServiceDeployments[0]
-	if sd.Status != types.ServiceDeploymentStatusRollbackSuccessful || sd.DeploymentCircuitBreaker.Status != types.ServiceDeploymentRollbackMonitorsStatusTriggered ||
-		sd.DeploymentCircuitBreaker.FailureCount < sd.DeploymentCircuitBreaker.Threshold || sd.Rollback == nil ||
-		aws.ToString(sd.Rollback.Reason) != "ECS deployment circuit breaker: rolling back to deploymentId "+good+"." {
+	if !all(
+		equal(t, "service deployment status", sd.Status, types.ServiceDeploymentStatusRollbackSuccessful),
+		equal(t, "circuit breaker status", sd.DeploymentCircuitBreaker.Status, types.ServiceDeploymentRollbackMonitorsStatusTriggered),
+		holds(t, "failureCount reached the threshold", sd.DeploymentCircuitBreaker.FailureCount >= sd.DeploymentCircuitBreaker.Threshold),
+		holds(t, "a rollback recorded", sd.Rollback != nil),
+	) {
+		t.Fatalf("service deployment: %+v %+v %+v", sd.Status, sd.DeploymentCircuitBreaker, sd.Rollback)
+	}
+	if !equal(t, "rollback reason", aws.ToString(sd.Rollback.Reason), "ECS deployment circuit breaker: rolling back to deploymentId "+good+".") {
 		t.Fatalf("service deployment: %+v %+v %+v", sd.Status, sd.DeploymentCircuitBreaker, sd.Rollback)
 	}
 	// Nothing of the crashing revision runs any more.

@@ -1,7 +1,6 @@
 package ecsapi
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -196,102 +195,41 @@ func rejectUnsupportedServiceMembers(regs []types.ServiceRegistry, sc *types.Ser
 	return nil
 }
 
-// startDeployment makes a new PRIMARY deployment of td for the service,
-// turning the previous PRIMARY into an ACTIVE one, and records the matching
-// service deployment.
+// startDeployment starts a new PRIMARY deployment of td for the service:
+// rollout.StartDeployment decides the deployment and its service
+// deployment; this stores the service deployments it creates and
+// supersedes. The caller stores the service.
 func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error {
-	id := ecsmodel.NewDeploymentID()
-	cluster := clusterOfARN(aws.ToString(s.ClusterArn))
-	name := aws.ToString(s.ServiceName)
-	var sources []types.ServiceRevisionSummary
-	for i := range s.Deployments {
-		d := &s.Deployments[i]
-		if aws.ToString(d.Status) == ecsmodel.DeploymentPrimary {
-			d.Status = aws.String(ecsmodel.DeploymentActive)
-			d.UpdatedAt = aws.Time(c.Now)
+	req := rollout.StartRequest{
+		Service:             *s,
+		TaskDefinition:      td,
+		DeploymentID:        ecsmodel.NewDeploymentID(),
+		ServiceDeploymentID: ecsmodel.NewShortID(),
+		Now:                 c.Now,
+	}
+	var current store.ServiceDeploymentRecord
+	currentKey, ok := c.serviceDeploymentKey(aws.ToString(s.CurrentServiceDeployment))
+	if ok {
+		found, err := tx.Get(store.ServiceDeployments, currentKey, &current)
+		if err != nil {
+			return err
 		}
-		sources = append(sources, types.ServiceRevisionSummary{
-			Arn:                aws.String(c.ServiceRevisionARN(cluster, name, aws.ToString(d.Id))),
-			RequestedTaskCount: d.DesiredCount,
-			RunningTaskCount:   d.RunningCount,
-			PendingTaskCount:   d.PendingCount,
-		})
+		if found {
+			req.Current = &current.ServiceDeployment
+		}
 	}
-	dep := types.Deployment{
-		Id:                   aws.String(id),
-		Status:               aws.String(ecsmodel.DeploymentPrimary),
-		TaskDefinition:       aws.String(td),
-		DesiredCount:         s.DesiredCount,
-		CreatedAt:            aws.Time(c.Now),
-		UpdatedAt:            aws.Time(c.Now),
-		LaunchType:           s.LaunchType,
-		PlatformVersion:      s.PlatformVersion,
-		NetworkConfiguration: s.NetworkConfiguration,
-		RolloutState:         types.DeploymentRolloutStateInProgress,
-		RolloutStateReason:   aws.String(fmt.Sprintf("ECS deployment %s in progress.", id)),
-	}
-	s.Deployments = append([]types.Deployment{dep}, s.Deployments...)
-	s.TaskDefinition = aws.String(td)
-
-	// The service-deployment view of the same event.
-	if prev := aws.ToString(s.CurrentServiceDeployment); prev != "" {
-		if err := c.supersede(tx, prev); err != nil {
+	started := rollout.StartDeployment(req)
+	if started.Superseded != nil {
+		current.ServiceDeployment = *started.Superseded
+		if err := tx.Put(store.ServiceDeployments, currentKey, current); err != nil {
 			return err
 		}
 	}
-	cb := s.DeploymentConfiguration.DeploymentCircuitBreaker
-	monitor := types.ServiceDeploymentCircuitBreaker{Status: types.ServiceDeploymentRollbackMonitorsStatusDisabled}
-	if cb != nil && cb.Enable {
-		monitor = types.ServiceDeploymentCircuitBreaker{
-			Status:    types.ServiceDeploymentRollbackMonitorsStatusMonitoring,
-			Threshold: rollout.BreakerThreshold(cb, s.DesiredCount),
-		}
-	}
-	sdID := ecsmodel.NewShortID()
-	sd := types.ServiceDeployment{
-		ServiceDeploymentArn:     aws.String(c.ServiceDeploymentARN(cluster, name, sdID)),
-		ServiceArn:               s.ServiceArn,
-		ClusterArn:               s.ClusterArn,
-		CreatedAt:                aws.Time(c.Now),
-		StartedAt:                aws.Time(c.Now),
-		UpdatedAt:                aws.Time(c.Now),
-		Status:                   types.ServiceDeploymentStatusInProgress,
-		DeploymentConfiguration:  s.DeploymentConfiguration,
-		DeploymentCircuitBreaker: &monitor,
-		SourceServiceRevisions:   emptyIfNil(sources),
-		TargetServiceRevision: &types.ServiceRevisionSummary{
-			Arn:                aws.String(c.ServiceRevisionARN(cluster, name, id)),
-			RequestedTaskCount: s.DesiredCount,
-		},
-	}
-	s.CurrentServiceDeployment = sd.ServiceDeploymentArn
-	return tx.Put(store.ServiceDeployments, store.Key(c.Region, cluster, name, sdID), store.ServiceDeploymentRecord{ServiceDeployment: sd, DeploymentID: id})
-}
-
-// supersede stops a service deployment that a newer one replaces while it
-// is still in progress.
-func (c *Call) supersede(tx *store.Tx, arn string) error {
-	key, ok := c.serviceDeploymentKey(arn)
-	if !ok {
-		return nil
-	}
-	var rec store.ServiceDeploymentRecord
-	found, err := tx.Get(store.ServiceDeployments, key, &rec)
-	if err != nil || !found {
-		return err
-	}
-	switch rec.ServiceDeployment.Status {
-	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress:
-		rec.ServiceDeployment.Status = types.ServiceDeploymentStatusStopped
-		rec.ServiceDeployment.StatusReason = aws.String("Service deployment stopped because a newer service deployment started.")
-		rec.ServiceDeployment.StoppedAt = aws.Time(c.Now)
-		rec.ServiceDeployment.UpdatedAt = aws.Time(c.Now)
-		if cb := rec.ServiceDeployment.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
-			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
-		}
-		return tx.Put(store.ServiceDeployments, key, rec)
-	}
-	return nil
+	*s = started.Service
+	sd := started.ServiceDeployment
+	cluster := clusterOfARN(aws.ToString(s.ClusterArn))
+	key := store.Key(c.Region, cluster, aws.ToString(s.ServiceName), req.ServiceDeploymentID)
+	return tx.Put(store.ServiceDeployments, key, store.ServiceDeploymentRecord{ServiceDeployment: sd, DeploymentID: req.DeploymentID})
 }
 
 func clusterOfARN(arn string) string {
@@ -523,10 +461,8 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 			if err := c.startDeployment(tx, &svc, td); err != nil {
 				return err
 			}
-		} else if len(svc.Deployments) > 0 {
-			// A scale-only change adjusts the PRIMARY deployment in place.
-			svc.Deployments[0].DesiredCount = svc.DesiredCount
-			svc.Deployments[0].UpdatedAt = aws.Time(c.Now)
+		} else {
+			svc.Deployments = rollout.Rescale(svc, c.Now)
 		}
 		rec.Service = svc
 		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
@@ -637,10 +573,7 @@ func (a *API) deleteService(c *Call, in *ecs.DeleteServiceInput) (*ecs.DeleteSer
 		svc = rec.Service
 		svc.DesiredCount = 0
 		svc.Status = aws.String(ecsmodel.ServiceDraining)
-		for i := range svc.Deployments {
-			svc.Deployments[i].DesiredCount = 0
-			svc.Deployments[i].UpdatedAt = aws.Time(c.Now)
-		}
+		svc.Deployments = rollout.Rescale(svc, c.Now)
 		rec.Service = svc
 		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
 	})
