@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -102,6 +104,7 @@ func serve(args []string, stderr io.Writer) int {
 	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", 40*time.Second), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
+	maxTasks := fs.Int("max-tasks-per-service", envInt("ECSD_MAX_TASKS_PER_SERVICE", rollout.DefaultMaxTasksPerService), "highest desiredCount a service may have; ECS's quota is 5000 (env ECSD_MAX_TASKS_PER_SERVICE)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -112,6 +115,10 @@ func serve(args []string, stderr io.Writer) int {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "ecsd: --log-level %q: use debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	if *maxTasks < 1 || *maxTasks > math.MaxInt32 {
+		fmt.Fprintf(stderr, "ecsd: --max-tasks-per-service %d: use 1 to %d (ECS's quota is 5000)\n", *maxTasks, math.MaxInt32)
 		return 2
 	}
 	if len(*account) != 12 || !isDigits(*account) {
@@ -131,11 +138,11 @@ func serve(args []string, stderr io.Writer) int {
 	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger})
 	services := controller.NewServices(controller.ServicesConfig{
 		Store: st, Clock: clk, Logger: logger, AccountID: *account, Targets: elb,
-		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax},
+		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax, MaxTasksPerService: int32(*maxTasks)},
 	})
 	// A target's new health may let its service's rollout move.
 	elb.OnHealthChange(services.TargetHealthChanged)
-	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, TargetGroup: func(arn string) (bool, int) {
+	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, MaxTasksPerService: int32(*maxTasks), TargetGroup: func(arn string) (bool, int) {
 		tg, ok := elb.TargetGroup(arn)
 		return ok, len(tg.LoadBalancerARNs)
 	}})
@@ -206,6 +213,15 @@ func serve(args []string, stderr io.Writer) int {
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
+	}
+	return def
+}
+
+// envInt returns the environment variable as an integer, or def when it
+// is unset or not a number.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
 	}
 	return def
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +37,7 @@ type Services struct {
 	params    rollout.Params
 	targets   TargetHealthSource
 	queue     *queue
+	overLimit sync.Map // service keys whose over-limit desiredCount was logged
 }
 
 // TargetHealthSource tells the health of a task's target in a load
@@ -50,7 +52,7 @@ type ServicesConfig struct {
 	Clock     clock.Clock
 	Logger    *slog.Logger
 	AccountID string
-	Params    rollout.Params // timings: the 40 s healthy rule, start back-off
+	Params    rollout.Params // timings (the 40 s healthy rule, start back-off) and the tasks-per-service limit
 	// Targets, when set, gates load-balanced tasks' health on their target
 	// health; call TargetHealthChanged when a target's state changes.
 	Targets TargetHealthSource
@@ -181,9 +183,24 @@ func (s *Services) Sync(key string) (rollout.Plan, error) {
 			return err
 		}
 		plan = rollout.Decide(state, sv.now)
+		s.noteOverLimit(key, rec.Service.DesiredCount, plan)
 		return sv.apply(plan)
 	})
 	return plan, err
+}
+
+// noteOverLimit logs, once per service while it lasts (and again after a
+// restart), that a stored desiredCount is above the tasks-per-service
+// limit and is being capped; the service event says it to API users.
+func (s *Services) noteOverLimit(key string, desired int32, plan rollout.Plan) {
+	if !plan.OverLimit {
+		s.overLimit.Delete(key)
+		return
+	}
+	if _, logged := s.overLimit.LoadOrStore(key, true); !logged {
+		s.log.Warn("service desiredCount is above the tasks-per-service limit (--max-tasks-per-service); running the limit until UpdateService lowers it",
+			"service", key, "desired_count", desired, "running_at_most", plan.DesiredCount)
+	}
 }
 
 // serviceSync is one service's sync inside its transaction.

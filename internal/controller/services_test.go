@@ -18,6 +18,7 @@ import (
 	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsapi"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
+	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
 )
@@ -29,6 +30,7 @@ var ctx = context.Background()
 type world struct {
 	t        *testing.T
 	clock    *clock.Fake
+	store    *store.Store
 	api      *ecsapi.API
 	machine  *fake.Machine
 	driver   *fake.Driver
@@ -39,14 +41,20 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, rollout.Params{}, io.Discard)
+}
+
+// newWorldWith is newWorld with scheduler params and a log destination.
+func newWorldWith(t *testing.T, params rollout.Params, logs io.Writer) *world {
+	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.NewTextHandler(logs, nil))
 	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
-	w := &world{t: t, clock: clk, machine: fake.NewMachine(clk)}
+	w := &world{t: t, clock: clk, store: st, machine: fake.NewMachine(clk)}
 	w.api = ecsapi.New(ecsapi.Config{Store: st, AccountID: "123456789012", Now: clk.Now, Logger: quiet})
 	if err := w.api.EnsureDefaultCluster("us-east-1"); err != nil {
 		t.Fatal(err)
@@ -55,7 +63,7 @@ func newWorld(t *testing.T) *world {
 	w.driver = w.machine.NewDriver(w.runner.HandleEvent, fake.Options{Logger: quiet})
 	t.Cleanup(func() { w.driver.Close() })
 	w.runner.Attach(w.driver)
-	w.services = controller.NewServices(controller.ServicesConfig{Store: st, Clock: clk, Logger: quiet, AccountID: "123456789012"})
+	w.services = controller.NewServices(controller.ServicesConfig{Store: st, Clock: clk, Logger: quiet, AccountID: "123456789012", Params: params})
 	w.drainer = controller.NewDrainer(st, quiet)
 	return w
 }

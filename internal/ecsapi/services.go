@@ -1,6 +1,8 @@
 package ecsapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
@@ -29,6 +32,9 @@ func normalizeDeploymentConfiguration(dc *types.DeploymentConfiguration) (*types
 	if m := *out.MinimumHealthyPercent; m < 0 || m > 100 {
 		return nil, invalidParam("minimumHealthyPercent must be between 0 and 100; got %d.", m)
 	}
+	// ECS documents maximumPercent's lower limit (100 for a rolling
+	// update) and no upper one: any int32 from 100 up is valid, and the
+	// bounds arithmetic (rollout.Bounds) is overflow-safe for all of them.
 	if m := *out.MaximumPercent; m < 100 {
 		return nil, invalidParam("maximumPercent must be at least 100; got %d.", m)
 	}
@@ -239,31 +245,73 @@ func clusterOfARN(arn string) string {
 	return ""
 }
 
-func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
+// checkDesiredCount refuses a desiredCount ECS refuses: negative, or above
+// the tasks-per-service quota (ECS's error; ecsd's quota is a flag).
+func (a *API) checkDesiredCount(n int32) error {
+	if n < 0 {
+		return invalidParam("desiredCount must be 0 or more.")
+	}
+	if limit := a.maxTasksPerService(); n > limit {
+		return invalidParam("Desired count exceeds limit. This ecsd runs at most %d tasks per service (its --max-tasks-per-service); use a desiredCount of %d or less.", limit, limit)
+	}
+	return nil
+}
+
+func (a *API) maxTasksPerService() int32 {
+	if a.cfg.MaxTasksPerService <= 0 {
+		return rollout.DefaultMaxTasksPerService
+	}
+	return a.cfg.MaxTasksPerService
+}
+
+// validClientToken: up to 36 ASCII characters from 33 to 126.
+func validClientToken(s string) bool {
+	if len(s) > 36 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 33 || s[i] > 126 {
+			return false
+		}
+	}
+	return true
+}
+
+// requestHash identifies a CreateService request's parameters, to tell a
+// retry (same clientToken, same request) from a different request.
+func requestHash(in *ecs.CreateServiceInput) (string, error) {
+	body, err := awsproto.EncodeJSON(in)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// validateCreateService checks what needs no stored state and returns the
+// normalized deployment configuration.
+func (a *API) validateCreateService(in *ecs.CreateServiceInput) (*types.DeploymentConfiguration, error) {
 	name := aws.ToString(in.ServiceName)
-	if name == "" {
+	switch {
+	case name == "":
 		return nil, invalidParam("serviceName is required.")
-	}
-	if !validName(name) {
+	case !validName(name):
 		return nil, invalidParam("Service name can have up to 255 characters: letters (uppercase and lowercase), numbers, underscores and hyphens.")
-	}
-	if in.SchedulingStrategy == types.SchedulingStrategyDaemon {
+	case in.SchedulingStrategy == types.SchedulingStrategyDaemon:
 		return nil, unsupported("ecsd runs the REPLICA scheduling strategy only; DAEMON services need container instances.")
-	}
-	if in.SchedulingStrategy != "" && in.SchedulingStrategy != types.SchedulingStrategyReplica {
+	case in.SchedulingStrategy != "" && in.SchedulingStrategy != types.SchedulingStrategyReplica:
 		return nil, invalidParam("schedulingStrategy must be REPLICA or DAEMON.")
-	}
-	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
+	case in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs:
 		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
-	}
-	if aws.ToString(in.TaskDefinition) == "" {
+	case aws.ToString(in.TaskDefinition) == "":
 		return nil, invalidParam("taskDefinition is required for a service with the ECS deployment controller.")
-	}
-	if in.DesiredCount == nil {
+	case in.DesiredCount == nil:
 		return nil, invalidParam("desiredCount is required for a service with the REPLICA scheduling strategy.")
+	case !validClientToken(aws.ToString(in.ClientToken)):
+		return nil, invalidParam("clientToken can have up to 36 ASCII characters in the range of 33-126.")
 	}
-	if *in.DesiredCount < 0 {
-		return nil, invalidParam("desiredCount must be 0 or more.")
+	if err := a.checkDesiredCount(*in.DesiredCount); err != nil {
+		return nil, err
 	}
 	if g := aws.ToInt32(in.HealthCheckGracePeriodSeconds); g < 0 || g > 2147483647 {
 		return nil, invalidParam("healthCheckGracePeriodSeconds must be 0 or more.")
@@ -283,6 +331,53 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 	default:
 		return nil, invalidParam("propagateTags must be TASK_DEFINITION, SERVICE or NONE.")
 	}
+	return dc, nil
+}
+
+// newService is the service a valid CreateService makes, before its first
+// deployment.
+func (c *Call) newService(cl types.Cluster, in *ecs.CreateServiceInput, dc *types.DeploymentConfiguration, lt types.LaunchType) types.Service {
+	svc := types.Service{}
+	copyMembers(&svc, in)
+	svc.ServiceArn = aws.String(c.ServiceARN(aws.ToString(cl.ClusterName), aws.ToString(in.ServiceName)))
+	svc.ClusterArn = cl.ClusterArn
+	svc.Status = aws.String(ecsmodel.ServiceActive)
+	svc.DesiredCount = *in.DesiredCount
+	svc.LaunchType = lt
+	if lt == types.LaunchTypeFargate && svc.PlatformVersion == nil {
+		svc.PlatformVersion = aws.String("LATEST")
+	}
+	svc.SchedulingStrategy = types.SchedulingStrategyReplica
+	svc.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
+	svc.DeploymentConfiguration = dc
+	svc.CreatedAt = aws.Time(c.Now)
+	svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
+	svc.HealthCheckGracePeriodSeconds = aws.Int32(aws.ToInt32(in.HealthCheckGracePeriodSeconds))
+	if svc.PropagateTags == "" {
+		svc.PropagateTags = types.PropagateTagsNone
+	}
+	svc.LoadBalancers = emptyIfNil(svc.LoadBalancers)
+	svc.ServiceRegistries = emptyIfNil(svc.ServiceRegistries)
+	svc.PlacementConstraints = emptyIfNil(svc.PlacementConstraints)
+	svc.PlacementStrategy = emptyIfNil(svc.PlacementStrategy)
+	svc.Events = []types.ServiceEvent{}
+	svc.Tags = emptyIfNil(svc.Tags)
+	return svc
+}
+
+// createService creates a service. A retry of the same request (same
+// clientToken, same parameters) of a service that still exists answers
+// that service, as ECS does; any other create of an existing name fails.
+func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
+	dc, err := a.validateCreateService(in)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := requestHash(in)
+	if err != nil {
+		return nil, err
+	}
+	token := aws.ToString(in.ClientToken)
 	var svc types.Service
 	err = a.cfg.Store.Update(func(tx *store.Tx) error {
 		cl, err := c.activeCluster(tx, in.Cluster)
@@ -290,11 +385,15 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 			return err
 		}
 		cluster := aws.ToString(cl.ClusterName)
-		old, found, err := c.getService(tx, cluster, name)
+		old, found, err := c.getService(tx, cluster, aws.ToString(in.ServiceName))
 		if err != nil {
 			return err
 		}
 		if found && aws.ToString(old.Service.Status) != ecsmodel.ServiceInactive {
+			if token != "" && old.ClientToken == token && old.RequestHash == hash {
+				svc = old.Service // the same request again: an idempotent retry
+				return nil
+			}
 			return invalidParam("Creation of service was not idempotent.")
 		}
 		td, err := c.resolveTaskDefinition(tx, aws.ToString(in.TaskDefinition))
@@ -311,35 +410,15 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 		if err := a.checkLoadBalancers(in.LoadBalancers, td); err != nil {
 			return err
 		}
-		svc = types.Service{}
-		copyMembers(&svc, in)
-		svc.ServiceArn = aws.String(c.ServiceARN(cluster, name))
-		svc.ClusterArn = cl.ClusterArn
-		svc.Status = aws.String(ecsmodel.ServiceActive)
-		svc.DesiredCount = *in.DesiredCount
-		svc.LaunchType = lt
-		if lt == types.LaunchTypeFargate && svc.PlatformVersion == nil {
-			svc.PlatformVersion = aws.String("LATEST")
-		}
-		svc.SchedulingStrategy = types.SchedulingStrategyReplica
-		svc.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
-		svc.DeploymentConfiguration = dc
-		svc.CreatedAt = aws.Time(c.Now)
-		svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
-		svc.HealthCheckGracePeriodSeconds = aws.Int32(aws.ToInt32(in.HealthCheckGracePeriodSeconds))
-		if svc.PropagateTags == "" {
-			svc.PropagateTags = types.PropagateTagsNone
-		}
-		svc.LoadBalancers = emptyIfNil(svc.LoadBalancers)
-		svc.ServiceRegistries = emptyIfNil(svc.ServiceRegistries)
-		svc.PlacementConstraints = emptyIfNil(svc.PlacementConstraints)
-		svc.PlacementStrategy = emptyIfNil(svc.PlacementStrategy)
-		svc.Events = []types.ServiceEvent{}
-		svc.Tags = emptyIfNil(svc.Tags)
+		svc = c.newService(cl, in, dc, lt)
 		if err := c.startDeployment(tx, &svc, aws.ToString(td.TaskDefinitionArn)); err != nil {
 			return err
 		}
-		return tx.Put(store.Services, store.Key(c.Region, cluster, name), store.ServiceRecord{Service: svc})
+		rec := store.ServiceRecord{Service: svc, ClientToken: token}
+		if token != "" {
+			rec.RequestHash = hash
+		}
+		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
 	})
 	if err != nil {
 		return nil, err
@@ -351,8 +430,10 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 	if aws.ToString(in.Service) == "" {
 		return nil, invalidParam("service is required.")
 	}
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, invalidParam("desiredCount must be 0 or more.")
+	if in.DesiredCount != nil {
+		if err := a.checkDesiredCount(*in.DesiredCount); err != nil {
+			return nil, err
+		}
 	}
 	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
 		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
@@ -435,6 +516,9 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 		}
 		if in.DesiredCount != nil {
 			svc.DesiredCount = *in.DesiredCount
+		}
+		if err := a.checkDesiredCount(svc.DesiredCount); err != nil {
+			return err // a count stored by an older ecsd must come down first
 		}
 		if in.HealthCheckGracePeriodSeconds != nil {
 			svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
