@@ -131,3 +131,65 @@ func TestCreateServiceClientToken(t *testing.T) {
 		ClientToken: aws.String(strings.Repeat("x", 37))})
 	wantError(t, err, "InvalidParameterException")
 }
+
+// Issue 11: memory -1 was accepted and run. RegisterTaskDefinition refuses
+// the cpu and memory values ECS refuses, with ECS's messages, and changes
+// nothing.
+func TestTaskDefinitionSizes(t *testing.T) {
+	e := newEnv(t)
+	container := func(mutate func(*types.ContainerDefinition)) *ecs.RegisterTaskDefinitionInput {
+		c := types.ContainerDefinition{Name: aws.String("app"), Image: aws.String("img"), Memory: aws.Int32(128)}
+		mutate(&c)
+		return &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{c}}
+	}
+	task := func(cpu, memory string) *ecs.RegisterTaskDefinitionInput {
+		in := container(func(*types.ContainerDefinition) {})
+		if cpu != "" {
+			in.Cpu = aws.String(cpu)
+		}
+		if memory != "" {
+			in.Memory = aws.String(memory)
+		}
+		return in
+	}
+	before := e.snapshot()
+	for _, tc := range []struct {
+		name string
+		in   *ecs.RegisterTaskDefinitionInput
+		want string
+	}{
+		{"container memory -1", container(func(c *types.ContainerDefinition) { c.Memory = aws.Int32(-1) }), "Invalid 'memory' setting for container 'app'."},
+		{"container memory 0", container(func(c *types.ContainerDefinition) { c.Memory = aws.Int32(0) }), "Invalid 'memory' setting for container 'app'."},
+		{"container memoryReservation -5", container(func(c *types.ContainerDefinition) { c.MemoryReservation = aws.Int32(-5) }), "Invalid 'memoryReservation' setting for container 'app'."},
+		{"container cpu -1", container(func(c *types.ContainerDefinition) { c.Cpu = -1 }), "Invalid 'cpu' setting for container 'app'."},
+		{"task cpu -256", task("-256", ""), "Invalid 'cpu' setting for task."},
+		{"task cpu 0", task("0", ""), "Invalid 'cpu' setting for task."},
+		{"task cpu words", task("lots", ""), "Invalid 'cpu' setting for task."},
+		{"task memory -1", task("", "-1"), "Invalid 'memory' setting for task."},
+		{"task memory 0 GB", task("", "0 GB"), "Invalid 'memory' setting for task."},
+	} {
+		_, err := e.client.RegisterTaskDefinition(ctx, tc.in)
+		if got := errorType(err); got != "ClientException" {
+			t.Errorf("%s: got %s (%v), want ClientException", tc.name, got, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: message %q, want %q", tc.name, err, tc.want)
+		}
+	}
+	if e.snapshot() != before {
+		t.Fatal("refused registrations changed the store")
+	}
+	// What ECS accepts: cpu 0 (no reservation), task sizes in units or
+	// in vCPU / GB.
+	for _, in := range []*ecs.RegisterTaskDefinitionInput{
+		container(func(c *types.ContainerDefinition) { c.Cpu = 0 }),
+		task("256", "512"),
+		task("1 vCPU", "2 GB"),
+		task("0.5 vcpu", "1GB"),
+	} {
+		if _, err := e.client.RegisterTaskDefinition(ctx, in); err != nil {
+			t.Errorf("cpu %q memory %q: %v", aws.ToString(in.Cpu), aws.ToString(in.Memory), err)
+		}
+	}
+}
