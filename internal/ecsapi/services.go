@@ -465,28 +465,7 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 			}
 		}
 		if in.DeploymentConfiguration != nil {
-			merged := *svc.DeploymentConfiguration
-			dc := in.DeploymentConfiguration
-			if dc.MinimumHealthyPercent != nil {
-				merged.MinimumHealthyPercent = dc.MinimumHealthyPercent
-			}
-			if dc.MaximumPercent != nil {
-				merged.MaximumPercent = dc.MaximumPercent
-			}
-			if dc.DeploymentCircuitBreaker != nil {
-				merged.DeploymentCircuitBreaker = dc.DeploymentCircuitBreaker
-			}
-			if dc.Alarms != nil {
-				merged.Alarms = dc.Alarms
-			}
-			if dc.Strategy != "" {
-				merged.Strategy = dc.Strategy
-			}
-			if dc.BakeTimeInMinutes != nil {
-				merged.BakeTimeInMinutes = dc.BakeTimeInMinutes
-			}
-			merged.LifecycleHooks = dc.LifecycleHooks
-			norm, err := normalizeDeploymentConfiguration(&merged)
+			norm, err := mergeDeploymentConfiguration(*svc.DeploymentConfiguration, in.DeploymentConfiguration)
 			if err != nil {
 				return err
 			}
@@ -520,27 +499,7 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 		if err := a.checkDesiredCount(svc.DesiredCount); err != nil {
 			return err // a count stored by an older ecsd must come down first
 		}
-		if in.HealthCheckGracePeriodSeconds != nil {
-			svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
-		}
-		if in.EnableExecuteCommand != nil {
-			svc.EnableExecuteCommand = *in.EnableExecuteCommand
-		}
-		if in.EnableECSManagedTags != nil {
-			svc.EnableECSManagedTags = *in.EnableECSManagedTags
-		}
-		if in.PropagateTags != "" {
-			svc.PropagateTags = in.PropagateTags
-		}
-		if in.PlacementConstraints != nil {
-			svc.PlacementConstraints = in.PlacementConstraints
-		}
-		if in.PlacementStrategy != nil {
-			svc.PlacementStrategy = in.PlacementStrategy
-		}
-		if in.AvailabilityZoneRebalancing != "" {
-			svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
-		}
+		updateServiceSettings(&svc, in)
 		if newDeployment {
 			if err := c.startDeployment(tx, &svc, td); err != nil {
 				return err
@@ -555,6 +514,58 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 		return nil, err
 	}
 	return &ecs.UpdateServiceOutput{Service: &svc}, nil
+}
+
+// mergeDeploymentConfiguration applies an UpdateService's
+// deploymentConfiguration to the service's: members it sets replace the
+// current ones (lifecycleHooks always), then the result is validated.
+func mergeDeploymentConfiguration(merged types.DeploymentConfiguration, dc *types.DeploymentConfiguration) (*types.DeploymentConfiguration, error) {
+	if dc.MinimumHealthyPercent != nil {
+		merged.MinimumHealthyPercent = dc.MinimumHealthyPercent
+	}
+	if dc.MaximumPercent != nil {
+		merged.MaximumPercent = dc.MaximumPercent
+	}
+	if dc.DeploymentCircuitBreaker != nil {
+		merged.DeploymentCircuitBreaker = dc.DeploymentCircuitBreaker
+	}
+	if dc.Alarms != nil {
+		merged.Alarms = dc.Alarms
+	}
+	if dc.Strategy != "" {
+		merged.Strategy = dc.Strategy
+	}
+	if dc.BakeTimeInMinutes != nil {
+		merged.BakeTimeInMinutes = dc.BakeTimeInMinutes
+	}
+	merged.LifecycleHooks = dc.LifecycleHooks
+	return normalizeDeploymentConfiguration(&merged)
+}
+
+// updateServiceSettings applies an UpdateService's settings that need no
+// validation against stored state and start no deployment.
+func updateServiceSettings(svc *types.Service, in *ecs.UpdateServiceInput) {
+	if in.HealthCheckGracePeriodSeconds != nil {
+		svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableExecuteCommand != nil {
+		svc.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	if in.EnableECSManagedTags != nil {
+		svc.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.PropagateTags != "" {
+		svc.PropagateTags = in.PropagateTags
+	}
+	if in.PlacementConstraints != nil {
+		svc.PlacementConstraints = in.PlacementConstraints
+	}
+	if in.PlacementStrategy != nil {
+		svc.PlacementStrategy = in.PlacementStrategy
+	}
+	if in.AvailabilityZoneRebalancing != "" {
+		svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
+	}
 }
 
 func (a *API) describeServices(c *Call, in *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) {
