@@ -251,6 +251,20 @@ func syncPhase(n int, budget time.Duration, parent string) (r syncResult) {
 	return r
 }
 
+// memoryOf is a copy of controller.memoryOf (unexported): the stored
+// scheduler memory as rollout.Memory.
+func memoryOf(m store.SchedulerMemory) rollout.Memory {
+	out := rollout.Memory{
+		Backoff:    rollout.Backoff{DeploymentID: m.Backoff.DeploymentID, Level: m.Backoff.Level, Since: m.Backoff.Since, Until: m.Backoff.Until},
+		Deadlocked: m.Deadlocked, Steady: m.Steady, OverLimit: m.OverLimit,
+	}
+	if c := m.LastCompleted; c != nil {
+		out.LastCompleted = &rollout.DeploymentRef{ID: c.ID, TaskDefinition: c.TaskDefinition, DesiredCount: c.DesiredCount,
+			ContainerHealthCheck: c.ContainerHealthCheck, LoadBalanced: c.LoadBalanced}
+	}
+	return out
+}
+
 // loadState is a copy of controller.serviceSync.load (unexported): the
 // rollout.State Services.Sync builds from the store, the same reads in the
 // same order.
@@ -269,7 +283,7 @@ func loadState(tx *store.Tx, key string, params rollout.Params) (rollout.State, 
 			DeploymentConfiguration: svc.DeploymentConfiguration,
 			HealthCheckGracePeriod:  time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second,
 		},
-		Memory: rec.Scheduler,
+		Memory: memoryOf(rec.Scheduler),
 		Params: params,
 	}
 	tds := map[string]types.TaskDefinition{}

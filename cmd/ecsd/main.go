@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -160,6 +161,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
 	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
 	noFsync := fs.Bool("unsafe-no-fsync", envBool("ECSD_UNSAFE_NO_FSYNC"), "for tests only: do not fsync state writes; faster, but a machine crash may lose recent writes or corrupt the data dir (env ECSD_UNSAFE_NO_FSYNC)")
+	maxTasks := fs.Int("max-tasks-per-service", envInt("ECSD_MAX_TASKS_PER_SERVICE", rollout.DefaultMaxTasksPerService), "highest desiredCount a service may have; ECS's quota is 5000 (env ECSD_MAX_TASKS_PER_SERVICE)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	credentials := fs.String("credentials", env("ECSD_CREDENTIALS", ""), "ACCESS_KEY_ID:SECRET_ACCESS_KEY[,...]: answer only requests signed by these keys; without it any SigV4-signed request is answered (env ECSD_CREDENTIALS)")
 	auth := fs.String("auth", env("ECSD_AUTH", string(server.AuthSigV4)), "sigv4: requests must be SigV4-signed; none: unsigned requests are answered too (env ECSD_AUTH)")
@@ -170,6 +172,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "ecsd: --log-level %q: use debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	if *maxTasks < 1 || *maxTasks > math.MaxInt32 {
+		fmt.Fprintf(stderr, "ecsd: --max-tasks-per-service %d: use 1 to %d (ECS's quota is 5000)\n", *maxTasks, math.MaxInt32)
 		return 2
 	}
 	if len(*account) != 12 || !isDigits(*account) {
@@ -203,11 +209,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger})
 	services := controller.NewServices(controller.ServicesConfig{
 		Store: st, Clock: clk, Logger: logger, AccountID: *account, Targets: elb,
-		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax},
+		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax, MaxTasksPerService: int32(*maxTasks)},
 	})
 	// A target's new health may let its service's rollout move.
 	elb.OnHealthChange(services.TargetHealthChanged)
-	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, TargetGroup: func(arn string) (bool, int) {
+	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, MaxTasksPerService: int32(*maxTasks), TargetGroup: func(arn string) (bool, int) {
 		tg, ok := elb.TargetGroup(arn)
 		return ok, len(tg.LoadBalancerARNs)
 	}})
@@ -334,6 +340,15 @@ func envDuration(name string, def time.Duration) time.Duration {
 func envBool(name string) bool {
 	b, _ := strconv.ParseBool(os.Getenv(name))
 	return b
+}
+
+// envInt returns the environment variable as an integer, or def when it
+// is unset or not a number.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
 }
 
 func isDigits(s string) bool {

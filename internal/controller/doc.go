@@ -11,7 +11,10 @@
 //     taskrun runs them), marks the tasks to stop, writes deployment counts,
 //     rollout states, the circuit breaker's rollback and service events,
 //     and keeps the service-deployment record (ListServiceDeployments) in
-//     step. Target health from the load balancer (TargetHealthSource) gates
+//     step as rollout.RecordServiceDeployment says. The scheduler's memory
+//     is stored as store.SchedulerMemory and converted (memory.go); a
+//     desiredCount above the tasks-per-service limit (Params) is capped by
+//     rollout and logged here once per service. Target health from the load balancer (TargetHealthSource) gates
 //     load-balanced tasks; TargetHealthChanged and RecordEvent are how the
 //     load balancer and the task runner reach it.
 //   - Drainer, the end of service deletion: a DRAINING service whose tasks

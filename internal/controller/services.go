@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +37,7 @@ type Services struct {
 	params    rollout.Params
 	targets   TargetHealthSource
 	queue     *queue
+	overLimit sync.Map // service keys whose over-limit desiredCount was logged
 }
 
 // TargetHealthSource tells the health of a task's target in a load
@@ -50,7 +52,7 @@ type ServicesConfig struct {
 	Clock     clock.Clock
 	Logger    *slog.Logger
 	AccountID string
-	Params    rollout.Params // timings: the 40 s healthy rule, start back-off
+	Params    rollout.Params // timings (the 40 s healthy rule, start back-off) and the tasks-per-service limit
 	// Targets, when set, gates load-balanced tasks' health on their target
 	// health; call TargetHealthChanged when a target's state changes.
 	Targets TargetHealthSource
@@ -181,9 +183,24 @@ func (s *Services) Sync(key string) (rollout.Plan, error) {
 			return err
 		}
 		plan = rollout.Decide(state, sv.now)
+		s.noteOverLimit(key, rec.Service.DesiredCount, plan)
 		return sv.apply(plan)
 	})
 	return plan, err
+}
+
+// noteOverLimit logs, once per service while it lasts (and again after a
+// restart), that a stored desiredCount is above the tasks-per-service
+// limit and is being capped; the service event says it to API users.
+func (s *Services) noteOverLimit(key string, desired int32, plan rollout.Plan) {
+	if !plan.OverLimit {
+		s.overLimit.Delete(key)
+		return
+	}
+	if _, logged := s.overLimit.LoadOrStore(key, true); !logged {
+		s.log.Warn("service desiredCount is above the tasks-per-service limit (--max-tasks-per-service); running the limit until UpdateService lowers it",
+			"service", key, "desired_count", desired, "running_at_most", plan.DesiredCount)
+	}
 }
 
 // serviceSync is one service's sync inside its transaction.
@@ -248,7 +265,7 @@ func (sv *serviceSync) load() (rollout.State, error) {
 			DeploymentConfiguration: svc.DeploymentConfiguration,
 			HealthCheckGracePeriod:  time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second,
 		},
-		Memory: sv.rec.Scheduler,
+		Memory: memoryOf(sv.rec.Scheduler),
 		Params: sv.s.params,
 	}
 	for _, d := range svc.Deployments {
@@ -390,7 +407,7 @@ func (sv *serviceSync) apply(plan rollout.Plan) error {
 		svc.TaskDefinition = aws.String(plan.Rollback.TaskDefinition)
 	}
 	addEvents(&sv.rec.Service, sv.now, events)
-	sv.rec.Scheduler = plan.Memory
+	sv.rec.Scheduler = storedMemory(plan.Memory)
 	if err := sv.updateServiceDeployment(plan); err != nil {
 		return err
 	}
@@ -452,7 +469,7 @@ func addEvents(svc *types.Service, now time.Time, messages []string) {
 }
 
 // updateServiceDeployment keeps the service-deployment view of the current
-// deployment in step: counts, circuit breaker, rollback, outcome.
+// deployment in step (rollout.RecordServiceDeployment decides how).
 func (sv *serviceSync) updateServiceDeployment(plan rollout.Plan) error {
 	arn := aws.ToString(sv.rec.Service.CurrentServiceDeployment)
 	if arn == "" {
@@ -465,60 +482,11 @@ func (sv *serviceSync) updateServiceDeployment(plan rollout.Plan) error {
 	if err != nil || !found {
 		return err
 	}
-	sd := &rec.ServiceDeployment
-	before, _ := json.Marshal(sd)
-	var target, primary *rollout.Deployment
-	for i := range plan.Deployments {
-		d := &plan.Deployments[i]
-		if d.ID == rec.DeploymentID {
-			target = d
-		}
-		if d.Status == ecsmodel.DeploymentPrimary {
-			primary = d
-		}
-	}
-	if target != nil && sd.TargetServiceRevision != nil {
-		sd.TargetServiceRevision.RequestedTaskCount = target.DesiredCount
-		sd.TargetServiceRevision.RunningTaskCount = target.RunningCount
-		sd.TargetServiceRevision.PendingTaskCount = target.PendingCount
-	}
-	if cb := sd.DeploymentCircuitBreaker; cb != nil && target != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
-		cb.FailureCount = target.FailedTasks
-	}
-	switch {
-	case plan.Rollback != nil && plan.Rollback.FailedDeploymentID == rec.DeploymentID:
-		sd.Status = types.ServiceDeploymentStatusRollbackInProgress
-		sd.StatusReason = aws.String(rollout.BreakerFailedReason)
-		if cb := sd.DeploymentCircuitBreaker; cb != nil {
-			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusTriggered
-		}
-		sd.Rollback = &types.Rollback{
-			Reason:             aws.String(rollout.BreakerRollbackReason(plan.Rollback.ToDeploymentID)),
-			StartedAt:          aws.Time(sv.now),
-			ServiceRevisionArn: aws.String(sv.account().ServiceRevisionARN(sv.cluster, aws.ToString(sv.rec.Service.ServiceName), plan.Rollback.ToDeploymentID)),
-		}
-	case sd.Status == types.ServiceDeploymentStatusInProgress && target != nil && target.RolloutState == types.DeploymentRolloutStateFailed:
-		// Tripped without a rollback: the deployment stops where it is.
-		sd.Status = types.ServiceDeploymentStatusStopped
-		sd.StatusReason = aws.String(rollout.BreakerFailedReason)
-		sd.StoppedAt, sd.FinishedAt = aws.Time(sv.now), aws.Time(sv.now)
-		if cb := sd.DeploymentCircuitBreaker; cb != nil {
-			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusTriggered
-		}
-	case sd.Status == types.ServiceDeploymentStatusInProgress && target != nil && target.RolloutState == types.DeploymentRolloutStateCompleted && len(plan.Deployments) == 1:
-		sd.Status = types.ServiceDeploymentStatusSuccessful
-		sd.FinishedAt = aws.Time(sv.now)
-		if cb := sd.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
-			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
-		}
-	case sd.Status == types.ServiceDeploymentStatusRollbackInProgress && primary != nil && primary.RolloutState == types.DeploymentRolloutStateCompleted && len(plan.Deployments) == 1:
-		sd.Status = types.ServiceDeploymentStatusRollbackSuccessful
-		sd.FinishedAt = aws.Time(sv.now)
-	}
-	if after, _ := json.Marshal(sd); bytes.Equal(before, after) {
+	sd, changed := rollout.RecordServiceDeployment(rec.ServiceDeployment, rec.DeploymentID, plan, sv.now)
+	if !changed {
 		return nil
 	}
-	sd.UpdatedAt = aws.Time(sv.now)
+	rec.ServiceDeployment = sd
 	return sv.tx.Put(store.ServiceDeployments, key, rec)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsapi"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
+	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
 )
@@ -30,6 +31,7 @@ var ctx = context.Background()
 type world struct {
 	t        *testing.T
 	clock    *clock.Fake
+	store    *store.Store
 	api      *ecsapi.API
 	machine  *fake.Machine
 	driver   *fake.Driver
@@ -41,14 +43,20 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, rollout.Params{}, io.Discard)
+}
+
+// newWorldWith is newWorld with scheduler params and a log destination.
+func newWorldWith(t *testing.T, params rollout.Params, logs io.Writer) *world {
+	t.Helper()
 	st, err := store.OpenWith(t.TempDir(), store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.NewTextHandler(logs, nil))
 	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
-	w := &world{t: t, clock: clk, machine: fake.NewMachine(clk)}
+	w := &world{t: t, clock: clk, store: st, machine: fake.NewMachine(clk)}
 	st.Subscribe(func(c []store.Change) { w.writes.Add(int64(len(c))) })
 	w.api = ecsapi.New(ecsapi.Config{Store: st, AccountID: "123456789012", Now: clk.Now, Logger: quiet})
 	if err := w.api.EnsureDefaultCluster("us-east-1"); err != nil {
@@ -58,7 +66,7 @@ func newWorld(t *testing.T) *world {
 	w.driver = w.machine.NewDriver(w.runner.HandleEvent, fake.Options{Logger: quiet})
 	t.Cleanup(func() { w.driver.Close() })
 	w.runner.Attach(w.driver)
-	w.services = controller.NewServices(controller.ServicesConfig{Store: st, Clock: clk, Logger: quiet, AccountID: "123456789012"})
+	w.services = controller.NewServices(controller.ServicesConfig{Store: st, Clock: clk, Logger: quiet, AccountID: "123456789012", Params: params})
 	w.drainer = controller.NewDrainer(st, quiet)
 	return w
 }
@@ -178,13 +186,26 @@ func TestGoodDeploymentCompletes(t *testing.T) {
 	w.must("UpdateService", &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String(v2)}, &updated)
 	w.settle()
 	s = w.service()
-	if len(s.Deployments) != 2 || s.Deployments[0].RunningCount != 4 || s.Deployments[1].RunningCount != 4 {
+	if !equal(t, "deployments", len(s.Deployments), 2) {
+		t.Fatalf("100/200 starts all new tasks first: %+v", s.Deployments)
+	}
+	if !all(
+		equal(t, "new deployment's runningCount", s.Deployments[0].RunningCount, 4),
+		equal(t, "old deployment's runningCount", s.Deployments[1].RunningCount, 4),
+	) {
 		t.Fatalf("100/200 starts all new tasks first: %+v", s.Deployments)
 	}
 	w.run(60*time.Second, 5*time.Second)
 	s = w.service()
-	if !stable(s) || aws.ToString(s.TaskDefinition) != v2 || aws.ToString(s.Deployments[0].TaskDefinition) != v2 ||
-		s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || s.RunningCount != 4 {
+	if !holds(t, "the service stable after the second deployment", stable(s)) {
+		t.Fatalf("second deployment: %+v", s.Deployments)
+	}
+	if !all(
+		equal(t, "service task definition", aws.ToString(s.TaskDefinition), v2),
+		equal(t, "deployment task definition", aws.ToString(s.Deployments[0].TaskDefinition), v2),
+		equal(t, "rollout state", s.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted),
+		equal(t, "runningCount", s.RunningCount, 4),
+	) {
 		t.Fatalf("second deployment: %+v", s.Deployments)
 	}
 	id := aws.ToString(s.Deployments[0].Id)
@@ -229,8 +250,15 @@ func TestCrashingRevisionRollsBack(t *testing.T) {
 		}
 	}
 	s := w.service()
-	if !stable(s) || aws.ToString(s.Deployments[0].Id) != good || aws.ToString(s.TaskDefinition) != v1 ||
-		s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || aws.ToString(s.Deployments[0].Status) != ecsmodel.DeploymentPrimary {
+	if !holds(t, "the service stable after the rollback", stable(s)) {
+		t.Fatalf("after the rollback: %+v", s.Deployments)
+	}
+	if !all(
+		equal(t, "deployment after the rollback", aws.ToString(s.Deployments[0].Id), good),
+		equal(t, "service task definition", aws.ToString(s.TaskDefinition), v1),
+		equal(t, "rollout state", s.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted),
+		equal(t, "deployment status", aws.ToString(s.Deployments[0].Status), ecsmodel.DeploymentPrimary),
+	) {
 		t.Fatalf("after the rollback: %+v", s.Deployments)
 	}
 	inOrder(t, messages(s), "(deployment "+failed+") deployment failed: tasks failed to start.", "rolling back to deployment "+good+".",
@@ -242,9 +270,15 @@ func TestCrashingRevisionRollsBack(t *testing.T) {
 	var d ecs.DescribeServiceDeploymentsOutput
 	w.must("DescribeServiceDeployments", &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(sds.ServiceDeployments[0].ServiceDeploymentArn)}}, &d)
 	sd := d.ServiceDeployments[0]
-	if sd.Status != types.ServiceDeploymentStatusRollbackSuccessful || sd.DeploymentCircuitBreaker.Status != types.ServiceDeploymentRollbackMonitorsStatusTriggered ||
-		sd.DeploymentCircuitBreaker.FailureCount < sd.DeploymentCircuitBreaker.Threshold || sd.Rollback == nil ||
-		aws.ToString(sd.Rollback.Reason) != "ECS deployment circuit breaker: rolling back to deploymentId "+good+"." {
+	if !all(
+		equal(t, "service deployment status", sd.Status, types.ServiceDeploymentStatusRollbackSuccessful),
+		equal(t, "circuit breaker status", sd.DeploymentCircuitBreaker.Status, types.ServiceDeploymentRollbackMonitorsStatusTriggered),
+		holds(t, "failureCount reached the threshold", sd.DeploymentCircuitBreaker.FailureCount >= sd.DeploymentCircuitBreaker.Threshold),
+		holds(t, "a rollback recorded", sd.Rollback != nil),
+	) {
+		t.Fatalf("service deployment: %+v %+v %+v", sd.Status, sd.DeploymentCircuitBreaker, sd.Rollback)
+	}
+	if !equal(t, "rollback reason", aws.ToString(sd.Rollback.Reason), "ECS deployment circuit breaker: rolling back to deploymentId "+good+".") {
 		t.Fatalf("service deployment: %+v %+v %+v", sd.Status, sd.DeploymentCircuitBreaker, sd.Rollback)
 	}
 	// Nothing of the crashing revision runs any more.

@@ -31,6 +31,10 @@ type Config struct {
 	// loadBalancers: whether it exists and how many load balancers use
 	// it. Nil means ecsd runs without a load balancer.
 	TargetGroup func(arn string) (exists bool, loadBalancers int)
+	// MaxTasksPerService is the highest desiredCount CreateService and
+	// UpdateService accept (ECS's quota; rollout.DefaultMaxTasksPerService,
+	// 5,000, when zero).
+	MaxTasksPerService int32
 }
 
 // API answers ECS operations.

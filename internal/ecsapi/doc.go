@@ -6,6 +6,12 @@
 // or writes the store in exactly one transaction, so a rejected call changes
 // nothing and an accepted one is durable before it answers.
 //
+// The deployment lifecycle is rollout's: the API validates a request,
+// changes the service's own fields and calls rollout.StartDeployment (a new
+// deployment and its service deployment) or rollout.Rescale (deployments'
+// desired counts after a scale or a delete); it never writes a
+// deployment's desiredCount itself.
+//
 // Vocabulary:
 //   - Call: one request's context: its region (state is partitioned by
 //     region, as AWS regions are separate), account and time.

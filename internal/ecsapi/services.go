@@ -1,7 +1,8 @@
 package ecsapi
 
 import (
-	"fmt"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
@@ -30,6 +32,9 @@ func normalizeDeploymentConfiguration(dc *types.DeploymentConfiguration) (*types
 	if m := *out.MinimumHealthyPercent; m < 0 || m > 100 {
 		return nil, invalidParam("minimumHealthyPercent must be between 0 and 100; got %d.", m)
 	}
+	// ECS documents maximumPercent's lower limit (100 for a rolling
+	// update) and no upper one: any int32 from 100 up is valid, and the
+	// bounds arithmetic (rollout.Bounds) is overflow-safe for all of them.
 	if m := *out.MaximumPercent; m < 100 {
 		return nil, invalidParam("maximumPercent must be at least 100; got %d.", m)
 	}
@@ -196,102 +201,41 @@ func rejectUnsupportedServiceMembers(regs []types.ServiceRegistry, sc *types.Ser
 	return nil
 }
 
-// startDeployment makes a new PRIMARY deployment of td for the service,
-// turning the previous PRIMARY into an ACTIVE one, and records the matching
-// service deployment.
+// startDeployment starts a new PRIMARY deployment of td for the service:
+// rollout.StartDeployment decides the deployment and its service
+// deployment; this stores the service deployments it creates and
+// supersedes. The caller stores the service.
 func (c *Call) startDeployment(tx *store.Tx, s *types.Service, td string) error {
-	id := ecsmodel.NewDeploymentID()
-	cluster := clusterOfARN(aws.ToString(s.ClusterArn))
-	name := aws.ToString(s.ServiceName)
-	var sources []types.ServiceRevisionSummary
-	for i := range s.Deployments {
-		d := &s.Deployments[i]
-		if aws.ToString(d.Status) == ecsmodel.DeploymentPrimary {
-			d.Status = aws.String(ecsmodel.DeploymentActive)
-			d.UpdatedAt = aws.Time(c.Now)
+	req := rollout.StartRequest{
+		Service:             *s,
+		TaskDefinition:      td,
+		DeploymentID:        ecsmodel.NewDeploymentID(),
+		ServiceDeploymentID: ecsmodel.NewShortID(),
+		Now:                 c.Now,
+	}
+	var current store.ServiceDeploymentRecord
+	currentKey, ok := c.serviceDeploymentKey(aws.ToString(s.CurrentServiceDeployment))
+	if ok {
+		found, err := tx.Get(store.ServiceDeployments, currentKey, &current)
+		if err != nil {
+			return err
 		}
-		sources = append(sources, types.ServiceRevisionSummary{
-			Arn:                aws.String(c.ServiceRevisionARN(cluster, name, aws.ToString(d.Id))),
-			RequestedTaskCount: d.DesiredCount,
-			RunningTaskCount:   d.RunningCount,
-			PendingTaskCount:   d.PendingCount,
-		})
+		if found {
+			req.Current = &current.ServiceDeployment
+		}
 	}
-	dep := types.Deployment{
-		Id:                   aws.String(id),
-		Status:               aws.String(ecsmodel.DeploymentPrimary),
-		TaskDefinition:       aws.String(td),
-		DesiredCount:         s.DesiredCount,
-		CreatedAt:            aws.Time(c.Now),
-		UpdatedAt:            aws.Time(c.Now),
-		LaunchType:           s.LaunchType,
-		PlatformVersion:      s.PlatformVersion,
-		NetworkConfiguration: s.NetworkConfiguration,
-		RolloutState:         types.DeploymentRolloutStateInProgress,
-		RolloutStateReason:   aws.String(fmt.Sprintf("ECS deployment %s in progress.", id)),
-	}
-	s.Deployments = append([]types.Deployment{dep}, s.Deployments...)
-	s.TaskDefinition = aws.String(td)
-
-	// The service-deployment view of the same event.
-	if prev := aws.ToString(s.CurrentServiceDeployment); prev != "" {
-		if err := c.supersede(tx, prev); err != nil {
+	started := rollout.StartDeployment(req)
+	if started.Superseded != nil {
+		current.ServiceDeployment = *started.Superseded
+		if err := tx.Put(store.ServiceDeployments, currentKey, current); err != nil {
 			return err
 		}
 	}
-	cb := s.DeploymentConfiguration.DeploymentCircuitBreaker
-	monitor := types.ServiceDeploymentCircuitBreaker{Status: types.ServiceDeploymentRollbackMonitorsStatusDisabled}
-	if cb != nil && cb.Enable {
-		monitor = types.ServiceDeploymentCircuitBreaker{
-			Status:    types.ServiceDeploymentRollbackMonitorsStatusMonitoring,
-			Threshold: rollout.BreakerThreshold(cb, s.DesiredCount),
-		}
-	}
-	sdID := ecsmodel.NewShortID()
-	sd := types.ServiceDeployment{
-		ServiceDeploymentArn:     aws.String(c.ServiceDeploymentARN(cluster, name, sdID)),
-		ServiceArn:               s.ServiceArn,
-		ClusterArn:               s.ClusterArn,
-		CreatedAt:                aws.Time(c.Now),
-		StartedAt:                aws.Time(c.Now),
-		UpdatedAt:                aws.Time(c.Now),
-		Status:                   types.ServiceDeploymentStatusInProgress,
-		DeploymentConfiguration:  s.DeploymentConfiguration,
-		DeploymentCircuitBreaker: &monitor,
-		SourceServiceRevisions:   emptyIfNil(sources),
-		TargetServiceRevision: &types.ServiceRevisionSummary{
-			Arn:                aws.String(c.ServiceRevisionARN(cluster, name, id)),
-			RequestedTaskCount: s.DesiredCount,
-		},
-	}
-	s.CurrentServiceDeployment = sd.ServiceDeploymentArn
-	return tx.Put(store.ServiceDeployments, store.Key(c.Region, cluster, name, sdID), store.ServiceDeploymentRecord{ServiceDeployment: sd, DeploymentID: id})
-}
-
-// supersede stops a service deployment that a newer one replaces while it
-// is still in progress.
-func (c *Call) supersede(tx *store.Tx, arn string) error {
-	key, ok := c.serviceDeploymentKey(arn)
-	if !ok {
-		return nil
-	}
-	var rec store.ServiceDeploymentRecord
-	found, err := tx.Get(store.ServiceDeployments, key, &rec)
-	if err != nil || !found {
-		return err
-	}
-	switch rec.ServiceDeployment.Status {
-	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress:
-		rec.ServiceDeployment.Status = types.ServiceDeploymentStatusStopped
-		rec.ServiceDeployment.StatusReason = aws.String("Service deployment stopped because a newer service deployment started.")
-		rec.ServiceDeployment.StoppedAt = aws.Time(c.Now)
-		rec.ServiceDeployment.UpdatedAt = aws.Time(c.Now)
-		if cb := rec.ServiceDeployment.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
-			cb.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
-		}
-		return tx.Put(store.ServiceDeployments, key, rec)
-	}
-	return nil
+	*s = started.Service
+	sd := started.ServiceDeployment
+	cluster := clusterOfARN(aws.ToString(s.ClusterArn))
+	key := store.Key(c.Region, cluster, aws.ToString(s.ServiceName), req.ServiceDeploymentID)
+	return tx.Put(store.ServiceDeployments, key, store.ServiceDeploymentRecord{ServiceDeployment: sd, DeploymentID: req.DeploymentID})
 }
 
 func clusterOfARN(arn string) string {
@@ -301,31 +245,73 @@ func clusterOfARN(arn string) string {
 	return ""
 }
 
-func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
+// checkDesiredCount refuses a desiredCount ECS refuses: negative, or above
+// the tasks-per-service quota (ECS's error; ecsd's quota is a flag).
+func (a *API) checkDesiredCount(n int32) error {
+	if n < 0 {
+		return invalidParam("desiredCount must be 0 or more.")
+	}
+	if limit := a.maxTasksPerService(); n > limit {
+		return invalidParam("Desired count exceeds limit. This ecsd runs at most %d tasks per service (its --max-tasks-per-service); use a desiredCount of %d or less.", limit, limit)
+	}
+	return nil
+}
+
+func (a *API) maxTasksPerService() int32 {
+	if a.cfg.MaxTasksPerService <= 0 {
+		return rollout.DefaultMaxTasksPerService
+	}
+	return a.cfg.MaxTasksPerService
+}
+
+// validClientToken: up to 36 ASCII characters from 33 to 126.
+func validClientToken(s string) bool {
+	if len(s) > 36 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 33 || s[i] > 126 {
+			return false
+		}
+	}
+	return true
+}
+
+// requestHash identifies a CreateService request's parameters, to tell a
+// retry (same clientToken, same request) from a different request.
+func requestHash(in *ecs.CreateServiceInput) (string, error) {
+	body, err := awsproto.EncodeJSON(in)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// validateCreateService checks what needs no stored state and returns the
+// normalized deployment configuration.
+func (a *API) validateCreateService(in *ecs.CreateServiceInput) (*types.DeploymentConfiguration, error) {
 	name := aws.ToString(in.ServiceName)
-	if name == "" {
+	switch {
+	case name == "":
 		return nil, invalidParam("serviceName is required.")
-	}
-	if !validName(name) {
+	case !validName(name):
 		return nil, invalidParam("Service name can have up to 255 characters: letters (uppercase and lowercase), numbers, underscores and hyphens.")
-	}
-	if in.SchedulingStrategy == types.SchedulingStrategyDaemon {
+	case in.SchedulingStrategy == types.SchedulingStrategyDaemon:
 		return nil, unsupported("ecsd runs the REPLICA scheduling strategy only; DAEMON services need container instances.")
-	}
-	if in.SchedulingStrategy != "" && in.SchedulingStrategy != types.SchedulingStrategyReplica {
+	case in.SchedulingStrategy != "" && in.SchedulingStrategy != types.SchedulingStrategyReplica:
 		return nil, invalidParam("schedulingStrategy must be REPLICA or DAEMON.")
-	}
-	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
+	case in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs:
 		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
-	}
-	if aws.ToString(in.TaskDefinition) == "" {
+	case aws.ToString(in.TaskDefinition) == "":
 		return nil, invalidParam("taskDefinition is required for a service with the ECS deployment controller.")
-	}
-	if in.DesiredCount == nil {
+	case in.DesiredCount == nil:
 		return nil, invalidParam("desiredCount is required for a service with the REPLICA scheduling strategy.")
+	case !validClientToken(aws.ToString(in.ClientToken)):
+		return nil, invalidParam("clientToken can have up to 36 ASCII characters in the range of 33-126.")
 	}
-	if *in.DesiredCount < 0 {
-		return nil, invalidParam("desiredCount must be 0 or more.")
+	if err := a.checkDesiredCount(*in.DesiredCount); err != nil {
+		return nil, err
 	}
 	if g := aws.ToInt32(in.HealthCheckGracePeriodSeconds); g < 0 || g > 2147483647 {
 		return nil, invalidParam("healthCheckGracePeriodSeconds must be 0 or more.")
@@ -345,6 +331,53 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 	default:
 		return nil, invalidParam("propagateTags must be TASK_DEFINITION, SERVICE or NONE.")
 	}
+	return dc, nil
+}
+
+// newService is the service a valid CreateService makes, before its first
+// deployment.
+func (c *Call) newService(cl types.Cluster, in *ecs.CreateServiceInput, dc *types.DeploymentConfiguration, lt types.LaunchType) types.Service {
+	svc := types.Service{}
+	copyMembers(&svc, in)
+	svc.ServiceArn = aws.String(c.ServiceARN(aws.ToString(cl.ClusterName), aws.ToString(in.ServiceName)))
+	svc.ClusterArn = cl.ClusterArn
+	svc.Status = aws.String(ecsmodel.ServiceActive)
+	svc.DesiredCount = *in.DesiredCount
+	svc.LaunchType = lt
+	if lt == types.LaunchTypeFargate && svc.PlatformVersion == nil {
+		svc.PlatformVersion = aws.String("LATEST")
+	}
+	svc.SchedulingStrategy = types.SchedulingStrategyReplica
+	svc.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
+	svc.DeploymentConfiguration = dc
+	svc.CreatedAt = aws.Time(c.Now)
+	svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
+	svc.HealthCheckGracePeriodSeconds = aws.Int32(aws.ToInt32(in.HealthCheckGracePeriodSeconds))
+	if svc.PropagateTags == "" {
+		svc.PropagateTags = types.PropagateTagsNone
+	}
+	svc.LoadBalancers = emptyIfNil(svc.LoadBalancers)
+	svc.ServiceRegistries = emptyIfNil(svc.ServiceRegistries)
+	svc.PlacementConstraints = emptyIfNil(svc.PlacementConstraints)
+	svc.PlacementStrategy = emptyIfNil(svc.PlacementStrategy)
+	svc.Events = []types.ServiceEvent{}
+	svc.Tags = emptyIfNil(svc.Tags)
+	return svc
+}
+
+// createService creates a service. A retry of the same request (same
+// clientToken, same parameters) of a service that still exists answers
+// that service, as ECS does; any other create of an existing name fails.
+func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
+	dc, err := a.validateCreateService(in)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := requestHash(in)
+	if err != nil {
+		return nil, err
+	}
+	token := aws.ToString(in.ClientToken)
 	var svc types.Service
 	err = a.cfg.Store.Update(func(tx *store.Tx) error {
 		cl, err := c.activeCluster(tx, in.Cluster)
@@ -352,11 +385,15 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 			return err
 		}
 		cluster := aws.ToString(cl.ClusterName)
-		old, found, err := c.getService(tx, cluster, name)
+		old, found, err := c.getService(tx, cluster, aws.ToString(in.ServiceName))
 		if err != nil {
 			return err
 		}
 		if found && aws.ToString(old.Service.Status) != ecsmodel.ServiceInactive {
+			if token != "" && old.ClientToken == token && old.RequestHash == hash {
+				svc = old.Service // the same request again: an idempotent retry
+				return nil
+			}
 			return invalidParam("Creation of service was not idempotent.")
 		}
 		td, err := c.resolveTaskDefinition(tx, aws.ToString(in.TaskDefinition))
@@ -373,35 +410,15 @@ func (a *API) createService(c *Call, in *ecs.CreateServiceInput) (*ecs.CreateSer
 		if err := a.checkLoadBalancers(in.LoadBalancers, td); err != nil {
 			return err
 		}
-		svc = types.Service{}
-		copyMembers(&svc, in)
-		svc.ServiceArn = aws.String(c.ServiceARN(cluster, name))
-		svc.ClusterArn = cl.ClusterArn
-		svc.Status = aws.String(ecsmodel.ServiceActive)
-		svc.DesiredCount = *in.DesiredCount
-		svc.LaunchType = lt
-		if lt == types.LaunchTypeFargate && svc.PlatformVersion == nil {
-			svc.PlatformVersion = aws.String("LATEST")
-		}
-		svc.SchedulingStrategy = types.SchedulingStrategyReplica
-		svc.DeploymentController = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
-		svc.DeploymentConfiguration = dc
-		svc.CreatedAt = aws.Time(c.Now)
-		svc.CreatedBy = aws.String("arn:aws:iam::" + c.Account.ID + ":root")
-		svc.HealthCheckGracePeriodSeconds = aws.Int32(aws.ToInt32(in.HealthCheckGracePeriodSeconds))
-		if svc.PropagateTags == "" {
-			svc.PropagateTags = types.PropagateTagsNone
-		}
-		svc.LoadBalancers = emptyIfNil(svc.LoadBalancers)
-		svc.ServiceRegistries = emptyIfNil(svc.ServiceRegistries)
-		svc.PlacementConstraints = emptyIfNil(svc.PlacementConstraints)
-		svc.PlacementStrategy = emptyIfNil(svc.PlacementStrategy)
-		svc.Events = []types.ServiceEvent{}
-		svc.Tags = emptyIfNil(svc.Tags)
+		svc = c.newService(cl, in, dc, lt)
 		if err := c.startDeployment(tx, &svc, aws.ToString(td.TaskDefinitionArn)); err != nil {
 			return err
 		}
-		return tx.Put(store.Services, store.Key(c.Region, cluster, name), store.ServiceRecord{Service: svc})
+		rec := store.ServiceRecord{Service: svc, ClientToken: token}
+		if token != "" {
+			rec.RequestHash = hash
+		}
+		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
 	})
 	if err != nil {
 		return nil, err
@@ -413,8 +430,10 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 	if aws.ToString(in.Service) == "" {
 		return nil, invalidParam("service is required.")
 	}
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, invalidParam("desiredCount must be 0 or more.")
+	if in.DesiredCount != nil {
+		if err := a.checkDesiredCount(*in.DesiredCount); err != nil {
+			return nil, err
+		}
 	}
 	if in.DeploymentController != nil && in.DeploymentController.Type != types.DeploymentControllerTypeEcs {
 		return nil, unsupported("ecsd supports the ECS deployment controller only; %s is not supported yet.", in.DeploymentController.Type)
@@ -446,28 +465,7 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 			}
 		}
 		if in.DeploymentConfiguration != nil {
-			merged := *svc.DeploymentConfiguration
-			dc := in.DeploymentConfiguration
-			if dc.MinimumHealthyPercent != nil {
-				merged.MinimumHealthyPercent = dc.MinimumHealthyPercent
-			}
-			if dc.MaximumPercent != nil {
-				merged.MaximumPercent = dc.MaximumPercent
-			}
-			if dc.DeploymentCircuitBreaker != nil {
-				merged.DeploymentCircuitBreaker = dc.DeploymentCircuitBreaker
-			}
-			if dc.Alarms != nil {
-				merged.Alarms = dc.Alarms
-			}
-			if dc.Strategy != "" {
-				merged.Strategy = dc.Strategy
-			}
-			if dc.BakeTimeInMinutes != nil {
-				merged.BakeTimeInMinutes = dc.BakeTimeInMinutes
-			}
-			merged.LifecycleHooks = dc.LifecycleHooks
-			norm, err := normalizeDeploymentConfiguration(&merged)
+			norm, err := mergeDeploymentConfiguration(*svc.DeploymentConfiguration, in.DeploymentConfiguration)
 			if err != nil {
 				return err
 			}
@@ -498,35 +496,16 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 		if in.DesiredCount != nil {
 			svc.DesiredCount = *in.DesiredCount
 		}
-		if in.HealthCheckGracePeriodSeconds != nil {
-			svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+		if err := a.checkDesiredCount(svc.DesiredCount); err != nil {
+			return err // a count stored by an older ecsd must come down first
 		}
-		if in.EnableExecuteCommand != nil {
-			svc.EnableExecuteCommand = *in.EnableExecuteCommand
-		}
-		if in.EnableECSManagedTags != nil {
-			svc.EnableECSManagedTags = *in.EnableECSManagedTags
-		}
-		if in.PropagateTags != "" {
-			svc.PropagateTags = in.PropagateTags
-		}
-		if in.PlacementConstraints != nil {
-			svc.PlacementConstraints = in.PlacementConstraints
-		}
-		if in.PlacementStrategy != nil {
-			svc.PlacementStrategy = in.PlacementStrategy
-		}
-		if in.AvailabilityZoneRebalancing != "" {
-			svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
-		}
+		updateServiceSettings(&svc, in)
 		if newDeployment {
 			if err := c.startDeployment(tx, &svc, td); err != nil {
 				return err
 			}
-		} else if len(svc.Deployments) > 0 {
-			// A scale-only change adjusts the PRIMARY deployment in place.
-			svc.Deployments[0].DesiredCount = svc.DesiredCount
-			svc.Deployments[0].UpdatedAt = aws.Time(c.Now)
+		} else {
+			svc.Deployments = rollout.Rescale(svc, c.Now)
 		}
 		rec.Service = svc
 		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
@@ -535,6 +514,58 @@ func (a *API) updateService(c *Call, in *ecs.UpdateServiceInput) (*ecs.UpdateSer
 		return nil, err
 	}
 	return &ecs.UpdateServiceOutput{Service: &svc}, nil
+}
+
+// mergeDeploymentConfiguration applies an UpdateService's
+// deploymentConfiguration to the service's: members it sets replace the
+// current ones (lifecycleHooks always), then the result is validated.
+func mergeDeploymentConfiguration(merged types.DeploymentConfiguration, dc *types.DeploymentConfiguration) (*types.DeploymentConfiguration, error) {
+	if dc.MinimumHealthyPercent != nil {
+		merged.MinimumHealthyPercent = dc.MinimumHealthyPercent
+	}
+	if dc.MaximumPercent != nil {
+		merged.MaximumPercent = dc.MaximumPercent
+	}
+	if dc.DeploymentCircuitBreaker != nil {
+		merged.DeploymentCircuitBreaker = dc.DeploymentCircuitBreaker
+	}
+	if dc.Alarms != nil {
+		merged.Alarms = dc.Alarms
+	}
+	if dc.Strategy != "" {
+		merged.Strategy = dc.Strategy
+	}
+	if dc.BakeTimeInMinutes != nil {
+		merged.BakeTimeInMinutes = dc.BakeTimeInMinutes
+	}
+	merged.LifecycleHooks = dc.LifecycleHooks
+	return normalizeDeploymentConfiguration(&merged)
+}
+
+// updateServiceSettings applies an UpdateService's settings that need no
+// validation against stored state and start no deployment.
+func updateServiceSettings(svc *types.Service, in *ecs.UpdateServiceInput) {
+	if in.HealthCheckGracePeriodSeconds != nil {
+		svc.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableExecuteCommand != nil {
+		svc.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	if in.EnableECSManagedTags != nil {
+		svc.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.PropagateTags != "" {
+		svc.PropagateTags = in.PropagateTags
+	}
+	if in.PlacementConstraints != nil {
+		svc.PlacementConstraints = in.PlacementConstraints
+	}
+	if in.PlacementStrategy != nil {
+		svc.PlacementStrategy = in.PlacementStrategy
+	}
+	if in.AvailabilityZoneRebalancing != "" {
+		svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
+	}
 }
 
 func (a *API) describeServices(c *Call, in *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) {
@@ -633,10 +664,7 @@ func (a *API) deleteService(c *Call, in *ecs.DeleteServiceInput) (*ecs.DeleteSer
 		svc = rec.Service
 		svc.DesiredCount = 0
 		svc.Status = aws.String(ecsmodel.ServiceDraining)
-		for i := range svc.Deployments {
-			svc.Deployments[i].DesiredCount = 0
-			svc.Deployments[i].UpdatedAt = aws.Time(c.Now)
-		}
+		svc.Deployments = rollout.Rescale(svc, c.Now)
 		rec.Service = svc
 		return tx.Put(store.Services, store.Key(c.Region, cluster, aws.ToString(svc.ServiceName)), rec)
 	})

@@ -50,6 +50,12 @@ func validateTaskDefinition(in *ecs.RegisterTaskDefinitionInput) error {
 	if err := validateTags(in.Tags); err != nil {
 		return err
 	}
+	if in.Cpu != nil && !validTaskSize(*in.Cpu, "vcpu") {
+		return clientErr("Invalid 'cpu' setting for task.")
+	}
+	if in.Memory != nil && !validTaskSize(*in.Memory, "gb") {
+		return clientErr("Invalid 'memory' setting for task.")
+	}
 	taskMemory := aws.ToString(in.Memory) != ""
 	names := map[string]bool{}
 	for _, c := range in.ContainerDefinitions {
@@ -66,6 +72,9 @@ func validateTaskDefinition(in *ecs.RegisterTaskDefinitionInput) error {
 		names[name] = true
 		if aws.ToString(c.Image) == "" {
 			return clientErr("Container.image should not be null or empty.")
+		}
+		if err := validateContainerSize(c); err != nil {
+			return err
 		}
 		if !taskMemory && aws.ToInt32(c.Memory) == 0 && aws.ToInt32(c.MemoryReservation) == 0 {
 			return clientErr("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", name)
@@ -95,6 +104,39 @@ func validateTaskDefinition(in *ecs.RegisterTaskDefinitionInput) error {
 		}
 	}
 	return nil
+}
+
+// validateContainerSize refuses what ECS refuses for a container's cpu
+// (negative; 0 means no reservation) and memory limits (0 or negative),
+// with ECS's messages.
+func validateContainerSize(c types.ContainerDefinition) error {
+	name := aws.ToString(c.Name)
+	switch {
+	case c.Cpu < 0:
+		return clientErr("Invalid 'cpu' setting for container '%s'.", name)
+	case c.Memory != nil && *c.Memory <= 0:
+		return clientErr("Invalid 'memory' setting for container '%s'.", name)
+	case c.MemoryReservation != nil && *c.MemoryReservation <= 0:
+		return clientErr("Invalid 'memoryReservation' setting for container '%s'.", name)
+	}
+	return nil
+}
+
+// validTaskSize reports whether a task-level cpu or memory is a positive
+// number of units (CPU units, MiB), or a positive amount of the larger unit
+// ("1 vCPU", "0.5 vcpu"; "2 GB", "2GB"), as RegisterTaskDefinition accepts
+// them; unit is "vcpu" or "gb".
+func validTaskSize(v, unit string) bool {
+	s := strings.ToLower(strings.TrimSpace(v))
+	if n, err := strconv.ParseInt(s, 10, 32); err == nil {
+		return n > 0
+	}
+	num, ok := strings.CutSuffix(s, unit)
+	if !ok {
+		return false
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	return err == nil && f > 0 && f < 1<<20
 }
 
 func validateHealthCheck(container string, hc *types.HealthCheck) error {

@@ -57,9 +57,14 @@ func TestSeedTable(t *testing.T) {
 	if elapsed := s.now.Sub(t0); elapsed != 80*time.Second {
 		t.Errorf("rollout took %v of fake time, want 80s", elapsed)
 	}
-	if len(s.st.Deployments) != 1 || s.st.Deployments[0].ID != depID(2) ||
-		s.st.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted ||
-		s.st.Deployments[0].RolloutStateReason != "ECS deployment "+depID(2)+" completed." {
+	if !equal(t, "deployments at the end", len(s.st.Deployments), 1) {
+		t.Fatalf("deployments at the end: %+v", s.st.Deployments)
+	}
+	if d := s.st.Deployments[0]; !all(
+		equal(t, "deployment at the end", d.ID, depID(2)),
+		equal(t, "its rollout state", d.RolloutState, types.DeploymentRolloutStateCompleted),
+		equal(t, "its rollout state reason", d.RolloutStateReason, "ECS deployment "+depID(2)+" completed."),
+	) {
 		t.Fatalf("deployments at the end: %+v", s.st.Deployments)
 	}
 	msgs := s.messages()
@@ -77,9 +82,8 @@ func TestSeedTable(t *testing.T) {
 	// Every stop of the rollout names the old deployment.
 	for _, p := range s.plans {
 		for _, st := range p.Stops {
-			if st.Reason != "Scaling activity initiated by (deployment "+depID(1)+")" || st.Code != types.TaskStopCodeServiceSchedulerInitiated {
-				t.Errorf("stop %+v", st)
-			}
+			equal(t, "stop reason", st.Reason, "Scaling activity initiated by (deployment "+depID(1)+")")
+			equal(t, "stop code", st.Code, types.TaskStopCodeServiceSchedulerInitiated)
 		}
 	}
 }
@@ -192,7 +196,13 @@ func TestDeadlock100100(t *testing.T) {
 		t.Fatalf("100/100: want a deadlocked empty plan, got %+v", p)
 	}
 	want := "(service web) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
-	if len(p.Events) != 1 || p.Events[0].Message != want || p.Events[0].Key != "Deadlock" {
+	if !equal(t, "deadlock events", len(p.Events), 1) {
+		t.Fatalf("events %+v", p.Events)
+	}
+	if !all(
+		equal(t, "deadlock event message", p.Events[0].Message, want),
+		equal(t, "deadlock event key", p.Events[0].Key, "Deadlock"),
+	) {
 		t.Fatalf("events %+v", p.Events)
 	}
 	for range 3 {
@@ -202,7 +212,11 @@ func TestDeadlock100100(t *testing.T) {
 	}
 	// The user fixes the configuration: the rollout goes on.
 	s.st.Service.DeploymentConfiguration = config(50, 100)
-	if p := s.decide(); len(p.Stops) != 1 || p.Deadlocked || s.st.Memory.Deadlocked {
+	if p := s.decide(); !all(
+		equal(t, "stops after fixing the configuration", len(p.Stops), 1),
+		equal(t, "Plan.Deadlocked after fixing the configuration", p.Deadlocked, false),
+		equal(t, "Memory.Deadlocked after fixing the configuration", s.st.Memory.Deadlocked, false),
+	) {
 		t.Fatalf("after fixing the configuration: %+v", p)
 	}
 }
@@ -234,7 +248,12 @@ func TestDesiredZero(t *testing.T) {
 			t.Errorf("stop event %q", ev.Message)
 		}
 		p = s.decide()
-		if !p.Empty() || p.Deployments[0].DesiredCount != 0 || p.RunningCount != 0 || !p.Memory.Steady {
+		if !all(
+			holds(t, "an empty plan after the stops", p.Empty()),
+			equal(t, "deployment desiredCount", p.Deployments[0].DesiredCount, 0),
+			equal(t, "runningCount", p.RunningCount, 0),
+			equal(t, "Memory.Steady", p.Memory.Steady, true),
+		) {
 			t.Fatalf("after: %+v", p)
 		}
 	})
@@ -256,21 +275,28 @@ func TestScale(t *testing.T) {
 	s := newSim(t, 3, 3, nil)
 	s.st.Service.DesiredCount = 5
 	p := s.decide()
-	if p.Start.Count != 2 || p.Start.DeploymentID != depID(1) || p.Memory.Steady {
+	if !all(
+		equal(t, "scale-up start count", p.Start.Count, 2),
+		equal(t, "scale-up start deployment", p.Start.DeploymentID, depID(1)),
+		equal(t, "Memory.Steady while scaling up", p.Memory.Steady, false),
+	) {
 		t.Fatalf("scale up: %+v", p)
 	}
-	if p.PendingCount != 2 || p.RunningCount != 3 || p.Deployments[0].PendingCount != 2 || p.Deployments[0].DesiredCount != 5 {
-		t.Errorf("counts: service %d/%d deployment %+v", p.RunningCount, p.PendingCount, p.Deployments[0])
-	}
+	equal(t, "service pendingCount", p.PendingCount, 2)
+	equal(t, "service runningCount", p.RunningCount, 3)
+	equal(t, "deployment pendingCount", p.Deployments[0].PendingCount, 2)
+	equal(t, "deployment desiredCount", p.Deployments[0].DesiredCount, 5)
 	s.tick()
 	s.advance(40 * time.Second)
 	p = s.decide()
-	if !p.Empty() || len(p.Events) != 1 || p.Events[0].Kind != EventSteadyState {
+	if !all(holds(t, "an empty plan after the scale-up", p.Empty()), equal(t, "events after the scale-up", len(p.Events), 1)) {
 		t.Fatalf("after scale-up: %+v", p)
 	}
-	if p.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || p.RunningCount != 5 {
-		t.Errorf("deployment after scale-up: %+v", p.Deployments[0])
+	if !equal(t, "event after the scale-up", p.Events[0].Kind, EventSteadyState) {
+		t.Fatalf("after scale-up: %+v", p)
 	}
+	equal(t, "rollout state after scale-up", p.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted)
+	equal(t, "runningCount after scale-up", p.RunningCount, 5)
 
 	s.st.Service.DesiredCount = 2
 	p = s.decide()
@@ -285,7 +311,11 @@ func TestScale(t *testing.T) {
 		t.Errorf("reason %q", p.Stops[0].Reason)
 	}
 	p = s.decide()
-	if !p.Empty() || s.live(depID(1)) != 2 || p.Memory.Steady != true {
+	if !all(
+		holds(t, "an empty plan after the scale-down", p.Empty()),
+		equal(t, "live tasks after the scale-down", s.live(depID(1)), 2),
+		equal(t, "Memory.Steady after the scale-down", p.Memory.Steady, true),
+	) {
 		t.Fatalf("after scale-down: %+v", p)
 	}
 	// Scale-in with a minimum of 100 % of the new desired count still
@@ -316,18 +346,37 @@ func TestNewDeploymentMidRollout(t *testing.T) {
 			t.Errorf("stop %+v", st)
 		}
 	}
-	if len(p.Deployments) != 3 || p.Deployments[0].ID != depID(3) || p.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
-		p.Deployments[1].ID != depID(2) || p.Deployments[1].Status != ecsmodel.DeploymentActive || p.Deployments[1].DesiredCount != 0 ||
-		p.Deployments[2].ID != depID(1) || p.Deployments[2].DesiredCount != 9 {
+	if !equal(t, "deployments", len(p.Deployments), 3) {
+		t.Fatalf("deployments %+v", p.Deployments)
+	}
+	if !all(
+		equal(t, "deployments[0]", p.Deployments[0].ID, depID(3)),
+		equal(t, "deployments[0] status", p.Deployments[0].Status, ecsmodel.DeploymentPrimary),
+		equal(t, "deployments[1]", p.Deployments[1].ID, depID(2)),
+		equal(t, "deployments[1] status", p.Deployments[1].Status, ecsmodel.DeploymentActive),
+		equal(t, "deployments[1] desiredCount", p.Deployments[1].DesiredCount, 0),
+		equal(t, "deployments[2]", p.Deployments[2].ID, depID(1)),
+		equal(t, "deployments[2] desiredCount", p.Deployments[2].DesiredCount, 9),
+	) {
 		t.Fatalf("deployments %+v", p.Deployments)
 	}
 	p = s.decide()
-	if p.Start.Count != 9 || p.Start.DeploymentID != depID(3) || !slices.Equal(p.Removed, []string{depID(2)}) {
+	if !all(
+		equal(t, "start count", p.Start.Count, 9),
+		equal(t, "start deployment", p.Start.DeploymentID, depID(3)),
+		holds(t, "deployment 2 removed", slices.Equal(p.Removed, []string{depID(2)})),
+	) {
 		t.Fatalf("then: start 9 of deployment 3 and drop deployment 2; got %+v", p)
 	}
 	s.run(depID(1), depID(3), 50)
-	if len(s.st.Deployments) != 1 || s.st.Deployments[0].ID != depID(3) || s.live(depID(3)) != 12 ||
-		s.st.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted {
+	if !equal(t, "deployments at the end", len(s.st.Deployments), 1) {
+		t.Fatalf("end: %+v", s.st.Deployments)
+	}
+	if !all(
+		equal(t, "deployment at the end", s.st.Deployments[0].ID, depID(3)),
+		equal(t, "its live tasks", s.live(depID(3)), 12),
+		equal(t, "its rollout state", s.st.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted),
+	) {
 		t.Fatalf("end: %+v", s.st.Deployments)
 	}
 }
@@ -344,7 +393,14 @@ func TestOldestDeploymentDrainsFirst(t *testing.T) {
 	s.deploy(3, 3, behaveOK)
 	p := s.decide()
 	// 2 old + 4 healthy of deployment 2; lower 2: stop 4, old first.
-	if len(p.Stops) != 4 || p.Stops[0].DeploymentID != depID(1) || p.Stops[1].DeploymentID != depID(1) || p.Stops[2].DeploymentID != depID(2) {
+	if !equal(t, "stops", len(p.Stops), 4) {
+		t.Fatalf("stops %+v", p.Stops)
+	}
+	if !all(
+		equal(t, "stops[0] deployment", p.Stops[0].DeploymentID, depID(1)),
+		equal(t, "stops[1] deployment", p.Stops[1].DeploymentID, depID(1)),
+		equal(t, "stops[2] deployment", p.Stops[2].DeploymentID, depID(2)),
+	) {
 		t.Fatalf("stops %+v", p.Stops)
 	}
 }
@@ -367,7 +423,11 @@ func TestDraining(t *testing.T) {
 	s.decide() // start 2 new
 	s.st.Service.Status = ecsmodel.ServiceDraining
 	p := s.decide()
-	if len(p.Stops) != 4 || p.DesiredCount != 0 || p.Start.Count != 0 {
+	if !all(
+		equal(t, "stops while draining", len(p.Stops), 4),
+		equal(t, "desiredCount while draining", p.DesiredCount, 0),
+		equal(t, "start count while draining", p.Start.Count, 0),
+	) {
 		t.Fatalf("draining: want everything stopped, got %+v", p)
 	}
 	for _, e := range p.Events {
@@ -376,7 +436,14 @@ func TestDraining(t *testing.T) {
 		}
 	}
 	p = s.decide()
-	if !p.Empty() || len(p.Events) != 0 || len(p.Deployments) != 1 || p.Deployments[0].DesiredCount != 0 {
+	if !all(
+		holds(t, "an empty plan once drained", p.Empty()),
+		equal(t, "events once drained", len(p.Events), 0),
+		equal(t, "deployments once drained", len(p.Deployments), 1),
+	) {
+		t.Fatalf("drained: %+v", p)
+	}
+	if !equal(t, "desiredCount once drained", p.Deployments[0].DesiredCount, 0) {
 		t.Fatalf("drained: %+v", p)
 	}
 }
@@ -398,8 +465,14 @@ func TestUnhealthyReplacement(t *testing.T) {
 		}
 		s.tick() // HEALTHY
 		p = s.decide()
-		if len(p.Stops) != 1 || p.Stops[0].TaskARN != s.st.Tasks[0].ARN || p.Stops[0].Reason != "Task failed container health checks" ||
-			p.Stops[0].Cause != StopContainerHealth {
+		if !equal(t, "stops", len(p.Stops), 1) {
+			t.Fatalf("want the unhealthy task stopped, got %+v", p.Stops)
+		}
+		if !all(
+			equal(t, "stopped task", p.Stops[0].TaskARN, s.st.Tasks[0].ARN),
+			equal(t, "stop reason", p.Stops[0].Reason, "Task failed container health checks"),
+			equal(t, "stop cause", p.Stops[0].Cause, StopContainerHealth),
+		) {
 			t.Fatalf("want the unhealthy task stopped, got %+v", p.Stops)
 		}
 		id := s.st.Tasks[0].ID()
@@ -417,7 +490,10 @@ func TestUnhealthyReplacement(t *testing.T) {
 		s.st.Tasks[1].TargetPort = 8080
 		s.st.Tasks[1].TargetReason = "Target.ResponseCodeMismatch"
 		p := s.decide()
-		if len(p.Stops) != 1 || p.Start.Count != 0 || p.Stops[0].Reason != "Task failed ELB health checks in (target-group "+tgARN+")" {
+		if !all(equal(t, "stops", len(p.Stops), 1), equal(t, "start count", p.Start.Count, 0)) {
+			t.Fatalf("want the unhealthy task stopped first, got %+v", p)
+		}
+		if !equal(t, "stop reason", p.Stops[0].Reason, "Task failed ELB health checks in (target-group "+tgARN+")") {
 			t.Fatalf("want the unhealthy task stopped first, got %+v", p)
 		}
 		want := "(service web) (task " + s.st.Tasks[1].ID() + ") (port 8080) is unhealthy in (target-group " + tgARN + ") due to (reason Target.ResponseCodeMismatch)."
@@ -472,8 +548,14 @@ func runBreaker(t *testing.T, b behaviour, cfg *types.DeploymentConfiguration, h
 func TestCircuitBreaker(t *testing.T) {
 	t.Run("stage 1 crash on start, rollback", func(t *testing.T) {
 		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), true), false)
-		if len(s.st.Deployments) != 1 || s.st.Deployments[0].ID != depID(1) || s.st.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
-			s.st.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted {
+		if !equal(t, "deployments", len(s.st.Deployments), 1) {
+			t.Fatalf("want deployment 1 back and completed: %+v", s.st.Deployments)
+		}
+		if d := s.st.Deployments[0]; !all(
+			equal(t, "deployment", d.ID, depID(1)),
+			equal(t, "its status", d.Status, ecsmodel.DeploymentPrimary),
+			equal(t, "its rollout state", d.RolloutState, types.DeploymentRolloutStateCompleted),
+		) {
 			t.Fatalf("want deployment 1 back and completed: %+v", s.st.Deployments)
 		}
 		var rb *Plan
@@ -482,7 +564,14 @@ func TestCircuitBreaker(t *testing.T) {
 				rb = &s.plans[i]
 			}
 		}
-		if rb == nil || rb.Rollback.ToDeploymentID != depID(1) || rb.Rollback.FailedDeploymentID != depID(2) || rb.Rollback.TaskDefinition != taskDef(1) {
+		if rb == nil {
+			t.Fatal("no plan rolled back")
+		}
+		if !all(
+			equal(t, "rollback to", rb.Rollback.ToDeploymentID, depID(1)),
+			equal(t, "rollback from", rb.Rollback.FailedDeploymentID, depID(2)),
+			equal(t, "rollback task definition", rb.Rollback.TaskDefinition, taskDef(1)),
+		) {
 			t.Fatalf("rollback %+v", rb)
 		}
 		// All of deployment 2's tasks had crashed: it is drained already and
@@ -512,18 +601,31 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 		s.tick() // crash
 		p := s.decide()
-		if p.Rollback != nil || p.Deployments[0].FailedTasks != 2 || p.Start.Count != 2 {
+		if !all(
+			holds(t, "no rollback after 2 failures of 3", p.Rollback == nil),
+			equal(t, "failedTasks", p.Deployments[0].FailedTasks, 2),
+			equal(t, "retries started", p.Start.Count, 2),
+		) {
 			t.Fatalf("2 failures of 3: want retries, got %+v", p)
 		}
 		s.tick() // crash again: 4 ≥ 3
 		p = s.decide()
-		if p.Rollback == nil || p.Deployments[0].ID != depID(1) || p.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
-			p.Deployments[0].RolloutState != types.DeploymentRolloutStateInProgress ||
-			p.Deployments[0].RolloutStateReason != "ECS deployment circuit breaker: rolling back to deploymentId "+depID(1)+"." ||
-			p.Deployments[0].TaskDefinition != taskDef(1) || p.Deployments[0].CreatedAt != s.now {
+		if d := p.Deployments[0]; !all(
+			holds(t, "a rollback", p.Rollback != nil),
+			equal(t, "deployments[0]", d.ID, depID(1)),
+			equal(t, "its status", d.Status, ecsmodel.DeploymentPrimary),
+			equal(t, "its rollout state", d.RolloutState, types.DeploymentRolloutStateInProgress),
+			equal(t, "its rollout state reason", d.RolloutStateReason, "ECS deployment circuit breaker: rolling back to deploymentId "+depID(1)+"."),
+			equal(t, "its task definition", d.TaskDefinition, taskDef(1)),
+			equal(t, "its createdAt", d.CreatedAt, s.now),
+		) {
 			t.Fatalf("rollback deployment %+v", p.Deployments)
 		}
-		if p.Start.Count != 2 || p.Start.DeploymentID != depID(1) || p.Start.TaskDefinition != taskDef(1) {
+		if !all(
+			equal(t, "start count", p.Start.Count, 2),
+			equal(t, "start deployment", p.Start.DeploymentID, depID(1)),
+			equal(t, "start task definition", p.Start.TaskDefinition, taskDef(1)),
+		) {
 			t.Fatalf("want deployment 1's tasks started: %+v", p.Start)
 		}
 		s.run(depID(2), depID(1), 30)
@@ -533,11 +635,20 @@ func TestCircuitBreaker(t *testing.T) {
 	})
 	t.Run("stage 2 unhealthy after running, rollback", func(t *testing.T) {
 		s := runBreaker(t, behaveUnhealthy, withBreaker(config(100, 200), true), true)
-		if len(s.st.Deployments) != 1 || s.st.Deployments[0].ID != depID(1) ||
-			s.st.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted {
+		if !equal(t, "deployments", len(s.st.Deployments), 1) {
 			t.Fatalf("want deployment 1 back: %+v", s.st.Deployments)
 		}
-		if s.hasEvent(EventContainerUnhealthy) < 3 || s.hasEvent(EventDeploymentFailed) != 1 || s.hasEvent(EventRollingBack) != 1 {
+		if !all(
+			equal(t, "deployment", s.st.Deployments[0].ID, depID(1)),
+			equal(t, "its rollout state", s.st.Deployments[0].RolloutState, types.DeploymentRolloutStateCompleted),
+		) {
+			t.Fatalf("want deployment 1 back: %+v", s.st.Deployments)
+		}
+		if !all(
+			holds(t, "at least 3 container-unhealthy events", s.hasEvent(EventContainerUnhealthy) >= 3),
+			equal(t, "deployment-failed events", s.hasEvent(EventDeploymentFailed), 1),
+			equal(t, "rolling-back events", s.hasEvent(EventRollingBack), 1),
+		) {
 			t.Errorf("events %q", s.messages())
 		}
 		if s.st.Memory.Backoff.Level != 0 {
@@ -547,8 +658,16 @@ func TestCircuitBreaker(t *testing.T) {
 	t.Run("no rollback: FAILED, no more launches", func(t *testing.T) {
 		s := runBreaker(t, behaveCrash, withBreaker(config(100, 200), false), false)
 		d := s.st.Deployments
-		if len(d) != 2 || d[0].ID != depID(2) || d[0].Status != ecsmodel.DeploymentPrimary || d[0].RolloutState != types.DeploymentRolloutStateFailed ||
-			d[1].ID != depID(1) || s.live(depID(1)) != 4 {
+		if !equal(t, "deployments", len(d), 2) {
+			t.Fatalf("deployments %+v", d)
+		}
+		if !all(
+			equal(t, "deployments[0]", d[0].ID, depID(2)),
+			equal(t, "deployments[0] status", d[0].Status, ecsmodel.DeploymentPrimary),
+			equal(t, "deployments[0] rollout state", d[0].RolloutState, types.DeploymentRolloutStateFailed),
+			equal(t, "deployments[1]", d[1].ID, depID(1)),
+			equal(t, "deployment 1's live tasks", s.live(depID(1)), 4),
+		) {
 			t.Fatalf("deployments %+v", d)
 		}
 		if p := s.decide(); !p.Empty() || len(p.Events) != 0 {
@@ -564,20 +683,40 @@ func TestCircuitBreaker(t *testing.T) {
 			}
 		}
 		p := s.decide()
-		if len(p.Stops) != 0 || p.Start.Count != 0 || len(p.Replacements) != 1 ||
-			p.Replacements[0] != (Start{DeploymentID: depID(1), TaskDefinition: taskDef(1), Count: 1}) {
+		if !all(
+			equal(t, "stops", len(p.Stops), 0),
+			equal(t, "start count", p.Start.Count, 0),
+			equal(t, "replacements", len(p.Replacements), 1),
+		) {
 			t.Fatalf("want one replacement of deployment 1 started first, got %+v", p)
 		}
-		if p.Deployments[1].ID != depID(1) || p.Deployments[1].DesiredCount != 4 || p.Deployments[1].PendingCount != 1 {
+		if !equal(t, "replacement", p.Replacements[0], Start{DeploymentID: depID(1), TaskDefinition: taskDef(1), Count: 1}) {
+			t.Fatalf("want one replacement of deployment 1 started first, got %+v", p)
+		}
+		if d := p.Deployments[1]; !all(
+			equal(t, "deployments[1]", d.ID, depID(1)),
+			equal(t, "its desiredCount", d.DesiredCount, 4),
+			equal(t, "its pendingCount", d.PendingCount, 1),
+		) {
 			t.Fatalf("deployment 1 keeps desired 4 with 1 pending: %+v", p.Deployments[1])
 		}
 		s.tick() // RUNNING
 		s.tick() // HEALTHY
 		p = s.decide()
-		if len(p.Stops) != 1 || p.Stops[0].Cause != StopContainerHealth || p.Stops[0].DeploymentID != depID(1) {
+		if !equal(t, "stops", len(p.Stops), 1) {
 			t.Fatalf("then the unhealthy task is stopped, got %+v", p)
 		}
-		if p := s.decide(); !p.Empty() || s.live(depID(1)) != 4 || s.live(depID(2)) != 0 {
+		if !all(
+			equal(t, "stop cause", p.Stops[0].Cause, StopContainerHealth),
+			equal(t, "stopped task's deployment", p.Stops[0].DeploymentID, depID(1)),
+		) {
+			t.Fatalf("then the unhealthy task is stopped, got %+v", p)
+		}
+		if p := s.decide(); !all(
+			holds(t, "an empty plan once settled", p.Empty()),
+			equal(t, "deployment 1's live tasks", s.live(depID(1)), 4),
+			equal(t, "deployment 2's live tasks", s.live(depID(2)), 0),
+		) {
 			t.Fatalf("settled at 4 tasks of deployment 1: %+v live %d/%d", p, s.live(depID(1)), s.live(depID(2)))
 		}
 	})
@@ -594,7 +733,13 @@ func TestCircuitBreaker(t *testing.T) {
 			}
 		}
 		p := s.decide()
-		if len(p.Replacements) != 1 || p.Replacements[0].Count != 1 || p.Replacements[0].DeploymentID != depID(1) || p.Start.Count != 0 {
+		if !all(equal(t, "replacements", len(p.Replacements), 1), equal(t, "start count", p.Start.Count, 0)) {
+			t.Fatalf("want deployment 1's missing task replaced, got %+v", p)
+		}
+		if !all(
+			equal(t, "replacement count", p.Replacements[0].Count, 1),
+			equal(t, "replacement deployment", p.Replacements[0].DeploymentID, depID(1)),
+		) {
 			t.Fatalf("want deployment 1's missing task replaced, got %+v", p)
 		}
 	})
@@ -605,7 +750,10 @@ func TestCircuitBreaker(t *testing.T) {
 		s.deploy(1, 1, behaveCrash)
 		s.run("", depID(1), 50)
 		d := s.st.Deployments
-		if len(d) != 1 || d[0].RolloutState != types.DeploymentRolloutStateFailed || s.hasEvent(EventRollingBack) != 0 {
+		if !all(equal(t, "deployments", len(d), 1), equal(t, "rolling-back events", s.hasEvent(EventRollingBack), 0)) {
+			t.Fatalf("deployments %+v events %q", d, s.messages())
+		}
+		if !equal(t, "rollout state", d[0].RolloutState, types.DeploymentRolloutStateFailed) {
 			t.Fatalf("deployments %+v events %q", d, s.messages())
 		}
 	})
@@ -751,17 +899,33 @@ func TestRollbackDrainsFailedDeployment(t *testing.T) {
 		t.Fatalf("want a rollback, got %+v", p)
 	}
 	to, failed := p.Deployments[0], p.Deployments[1]
-	if to.ID != depID(1) || to.Status != ecsmodel.DeploymentPrimary || to.RolloutState != types.DeploymentRolloutStateInProgress ||
-		to.RolloutStateReason != BreakerRollbackReason(depID(1)) || to.TaskDefinition != taskDef(1) || to.DesiredCount != 4 {
+	if !all(
+		equal(t, "rollback target", to.ID, depID(1)),
+		equal(t, "rollback target status", to.Status, ecsmodel.DeploymentPrimary),
+		equal(t, "rollback target rollout state", to.RolloutState, types.DeploymentRolloutStateInProgress),
+		equal(t, "rollback target rollout state reason", to.RolloutStateReason, BreakerRollbackReason(depID(1))),
+		equal(t, "rollback target task definition", to.TaskDefinition, taskDef(1)),
+		equal(t, "rollback target desiredCount", to.DesiredCount, 4),
+	) {
 		t.Errorf("rollback target %+v", to)
 	}
-	if failed.ID != depID(2) || failed.Status != ecsmodel.DeploymentActive || failed.RolloutState != types.DeploymentRolloutStateFailed ||
-		failed.RolloutStateReason != BreakerFailedReason || failed.FailedTasks != 3 || failed.RunningCount != 2 || failed.DesiredCount != 0 {
+	if !all(
+		equal(t, "failed deployment", failed.ID, depID(2)),
+		equal(t, "failed deployment status", failed.Status, ecsmodel.DeploymentActive),
+		equal(t, "failed deployment rollout state", failed.RolloutState, types.DeploymentRolloutStateFailed),
+		equal(t, "failed deployment rollout state reason", failed.RolloutStateReason, BreakerFailedReason),
+		equal(t, "failed deployment failedTasks", failed.FailedTasks, 3),
+		equal(t, "failed deployment runningCount", failed.RunningCount, 2),
+		equal(t, "failed deployment desiredCount", failed.DesiredCount, 0),
+	) {
 		t.Errorf("failed deployment %+v", failed)
 	}
 	// Its tasks (unhealthy, still within the grace period) are not healthy:
 	// stopped at once, as a scale-in of deployment 2.
-	if len(p.Stops) != 2 || p.Stops[0].Reason != ScalingReason(depID(2)) || p.Start.Count != 0 {
+	if !all(equal(t, "stops", len(p.Stops), 2), equal(t, "start count", p.Start.Count, 0)) {
+		t.Fatalf("stops %+v start %+v", p.Stops, p.Start)
+	}
+	if !equal(t, "stop reason", p.Stops[0].Reason, ScalingReason(depID(2))) {
 		t.Errorf("stops %+v start %+v", p.Stops, p.Start)
 	}
 	kinds := []EventKind{}
@@ -819,7 +983,12 @@ func TestBackoff(t *testing.T) {
 	}
 	s.deploy(3, 3, behaveOK)
 	p = s.decide()
-	if p.Start.Count != 1 || p.Throttled || p.Memory.Backoff.Level != 0 || p.Memory.Backoff.DeploymentID != depID(3) {
+	if !all(
+		equal(t, "start count", p.Start.Count, 1),
+		equal(t, "throttled", p.Throttled, false),
+		equal(t, "back-off level", p.Memory.Backoff.Level, 0),
+		equal(t, "back-off deployment", p.Memory.Backoff.DeploymentID, depID(3)),
+	) {
 		t.Fatalf("new deployment: want an immediate start, got %+v", p)
 	}
 	s.run("", depID(3), 20)
@@ -883,7 +1052,10 @@ func TestOrphanTasks(t *testing.T) {
 	s := newSim(t, 1, 1, nil)
 	s.addTask("ecs-svc/lost", ecsmodel.TaskRunning, t0.Add(-time.Hour))
 	p := s.decide()
-	if len(p.Stops) != 1 || p.Stops[0].DeploymentID != "ecs-svc/lost" || len(p.Deployments) != 1 {
+	if !all(equal(t, "stops", len(p.Stops), 1), equal(t, "deployments", len(p.Deployments), 1)) {
+		t.Fatalf("%+v", p)
+	}
+	if !equal(t, "stopped task's deployment", p.Stops[0].DeploymentID, "ecs-svc/lost") {
 		t.Fatalf("%+v", p)
 	}
 }
@@ -898,7 +1070,13 @@ func TestDecideIsPure(t *testing.T) {
 	if !slices.Equal(s.st.Tasks, before) || !slices.Equal(s.st.Deployments, deps) {
 		t.Fatal("Decide modified its input")
 	}
-	if len(a.Stops) != len(b.Stops) || a.Stops[0] != b.Stops[0] || a.RequeueAfter != b.RequeueAfter {
+	if !equal(t, "stops of the second call", len(b.Stops), len(a.Stops)) {
+		t.Fatal("Decide is not deterministic")
+	}
+	if !all(
+		equal(t, "first stop of the second call", b.Stops[0], a.Stops[0]),
+		equal(t, "requeueAfter of the second call", b.RequeueAfter, a.RequeueAfter),
+	) {
 		t.Fatal("Decide is not deterministic")
 	}
 }
@@ -913,7 +1091,13 @@ func TestLastCompletedFallbackAndPrimaryChoice(t *testing.T) {
 		st.Deployments[i].Status = ""
 	}
 	p := Decide(st, t0)
-	if p.Rollback == nil || p.Rollback.ToDeploymentID != depID(1) || p.Rollback.FailedDeploymentID != depID(2) {
+	if p.Rollback == nil {
+		t.Fatal("no rollback")
+	}
+	if !all(
+		equal(t, "rollback to", p.Rollback.ToDeploymentID, depID(1)),
+		equal(t, "rollback from", p.Rollback.FailedDeploymentID, depID(2)),
+	) {
 		t.Fatalf("rollback %+v", p.Rollback)
 	}
 	if d, ok := p.Primary(); !ok || d.ID != depID(1) {
@@ -927,8 +1111,14 @@ func TestLastCompletedFallbackAndPrimaryChoice(t *testing.T) {
 	}
 	st.Tasks = append(st.Tasks, Task{ARN: "a/1", DeploymentID: depID(1), LastStatus: ecsmodel.TaskRunning, DesiredStatus: ecsmodel.TaskRunning})
 	p = Decide(st, t0)
-	if len(p.Deployments) != 2 || p.Deployments[0].ID != depID(2) || p.Deployments[0].Status != ecsmodel.DeploymentPrimary ||
-		p.Deployments[1].Status != ecsmodel.DeploymentActive {
+	if !equal(t, "deployments", len(p.Deployments), 2) {
+		t.Fatalf("deployments %+v", p.Deployments)
+	}
+	if !all(
+		equal(t, "deployments[0]", p.Deployments[0].ID, depID(2)),
+		equal(t, "deployments[0] status", p.Deployments[0].Status, ecsmodel.DeploymentPrimary),
+		equal(t, "deployments[1] status", p.Deployments[1].Status, ecsmodel.DeploymentActive),
+	) {
 		t.Fatalf("deployments %+v", p.Deployments)
 	}
 }

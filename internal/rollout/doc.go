@@ -1,8 +1,52 @@
-// Package rollout holds ECS's deployment arithmetic as pure functions: the
-// rolling-update scheduler (Decide), the bounds a rolling update works
-// within (Bounds, Percents) and the deployment circuit breaker's threshold
-// (BreakerThreshold). Nothing here reads a clock or the store; callers pass
-// state in and get decisions out, so every rule is table-tested.
+// Package rollout holds a service deployment's whole lifecycle as pure
+// functions: creating a deployment (StartDeployment, Rescale), advancing it
+// one step at a time (Decide, the ROLLING scheduler), and the
+// service-deployment record's transitions (RecordServiceDeployment), with
+// the arithmetic they share: the bounds a rolling update works within
+// (Bounds, Percents), the tasks-per-service limit and the deployment
+// circuit breaker's threshold (BreakerThreshold). Nothing here reads a
+// clock, makes a random ID or touches the store; callers pass state in and
+// get decisions out, so every rule is table-tested.
+//
+// # Lifecycle and who writes what
+//
+// The API validates a request and changes the service's own fields
+// (desiredCount, status, configuration). StartDeployment creates the new
+// PRIMARY deployment and its service deployment, turns the previous
+// PRIMARY ACTIVE and stops the service deployment it supersedes. Rescale
+// gives the deployments the service's new desiredCount at once when no
+// deployment starts (a scale, DeleteService). Decide then owns
+// deployments[]: their desiredCount, counts, rollout states and removal.
+// RecordServiceDeployment moves the service deployment after each step.
+// So every deployment's desiredCount is written here, by one rule: the
+// PRIMARY wants the service's desiredCount (capped at the limit, 0 while
+// DRAINING); an ACTIVE one keeps what it still runs.
+//
+// # Files
+//
+//   - state.go, plan.go: Decide's input (State) and output (Plan).
+//   - health.go: task classification every deployment family shares
+//     (judge: pending, waiting, healthy, unhealthy past the grace period,
+//     the 40 s rule; group: one deployment's tasks by class).
+//   - breaker.go: BreakerThreshold and what counts as a failed task;
+//     reasons.go and events.go: ECS's texts; bounds.go: the arithmetic.
+//   - decide.go: Decide's frame (classify, account, breaker, records);
+//     steps.go: the ROLLING step in named phases.
+//   - deployment.go, servicedeployment.go: creating a deployment and the
+//     service-deployment transitions.
+//
+// # Other deployment families
+//
+// Task sets (EXTERNAL and CODE_DEPLOY services: each task set keeps
+// ceil(desired × scale %) tasks, replaces its dead ones, drains when scaled
+// down) and ECS-native BLUE_GREEN / LINEAR / CANARY (a stage machine) are
+// siblings of Decide, not branches inside it: each is its own pure function
+// over its own state, in its own file, reusing judge and group to classify
+// tasks (a task set is a group, keyed by its ID as deployments are),
+// failureOf and BreakerThreshold for the breaker, Backoff for start
+// failures, healthStop / ScalingReason for stop reasons and the event
+// constructors. Group.unhealthyToStop is the "replace first, else stop
+// first" rule a task set needs for its dead tasks.
 //
 // # Decide
 //
@@ -38,7 +82,8 @@
 //
 // # Steps
 //
-// Stops come first; the step stops every task it may:
+// Stops come first; the step stops every task it may (steps.go has one
+// function per kind):
 //  1. unhealthy tasks of ACTIVE deployments;
 //  2. unhealthy PRIMARY tasks once healthy PRIMARY tasks cover desired
 //     (their replacement was started first), or at once when no
@@ -55,6 +100,14 @@
 // possible while nothing is pending or waiting is the deadlock of e.g.
 // 100/100 (one event when it begins). A DRAINING (or INACTIVE) service has
 // desired 0: everything is stopped.
+//
+// # Limits
+//
+// Params.MaxTasksPerService (ECS's quota, default 5,000) caps desired. The
+// API refuses a larger desiredCount; one already stored (by an older ecsd)
+// is capped, with an event when that begins (Plan.OverLimit,
+// Memory.OverLimit), until UpdateService lowers it. Bounds is computed in
+// 64 bits and capped at MaxInt32, so no stored value overflows it.
 //
 // # Records
 //

@@ -1,8 +1,6 @@
 package rollout
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -14,8 +12,9 @@ import (
 // record. The caller applies it in full, then calls Decide again when the
 // store changes or RequeueAfter elapses, whichever comes first.
 type Plan struct {
-	// DesiredCount is the service's desiredCount after this step: the
-	// input, or 0 for a DRAINING service.
+	// DesiredCount is what the PRIMARY deployment runs after this step:
+	// the service's desiredCount, capped at Params.MaxTasksPerService, or
+	// 0 for a DRAINING service.
 	DesiredCount int32
 	// Start asks for Start.Count new tasks of Start.DeploymentID (always
 	// the PRIMARY deployment). Once they exist, emit StartedEvent with
@@ -58,6 +57,10 @@ type Plan struct {
 	Deadlocked bool
 	// Throttled: launches are held back by the start-failure back-off.
 	Throttled bool
+	// OverLimit: the service's desiredCount is above
+	// Params.MaxTasksPerService (a record written by an older ecsd); the
+	// scheduler runs the limit (also kept in Memory.OverLimit).
+	OverLimit bool
 	// RequeueAfter is when the decision changes by itself if nothing else
 	// does (a task turns healthy after HealthyAfterRunning, a grace period
 	// ends, the back-off ends); 0 means only a state change matters.
@@ -117,176 +120,21 @@ type Rollback struct {
 	TaskDefinition     string // the service's task definition from now on
 }
 
-// EventKind classifies events.
-type EventKind string
-
-// Event kinds.
-const (
-	EventStarted             EventKind = "TasksStarted"
-	EventStopped             EventKind = "TasksStopped"
-	EventContainerUnhealthy  EventKind = "ContainerUnhealthy"
-	EventTargetUnhealthy     EventKind = "TargetUnhealthy"
-	EventDeploymentCompleted EventKind = "DeploymentCompleted"
-	EventDeploymentFailed    EventKind = "DeploymentFailed"
-	EventRollingBack         EventKind = "RollingBack"
-	EventSteadyState         EventKind = "SteadyState"
-	EventThrottled           EventKind = "Throttled"
-	EventDeadlock            EventKind = "Deadlock"
-)
-
-// Event is a service event. Key is stable for the same condition (e.g.
-// "Deadlock", "DeploymentCompleted/ecs-svc/1"), so the caller can
-// de-duplicate; Message is ECS's text.
-type Event struct {
-	Kind    EventKind
-	Key     string
-	Message string
-}
-
-// Reasons and messages, as ECS writes them.
-
-// ScalingReason is the stoppedReason of a task stopped because its
-// deployment shrank.
-func ScalingReason(deploymentID string) string {
-	return "Scaling activity initiated by (deployment " + deploymentID + ")"
-}
-
-// ContainerHealthReason is the stoppedReason of a task that failed its
-// container health checks.
-const ContainerHealthReason = "Task failed container health checks"
-
-// ELBHealthReason is the stoppedReason of a task that failed its target
-// group's health checks.
-func ELBHealthReason(targetGroupARN string) string {
-	return "Task failed ELB health checks in (target-group " + targetGroupARN + ")"
-}
-
-const elbHealthReasonPrefix = "Task failed ELB health checks"
-
-// InProgressReason is the rolloutStateReason of an IN_PROGRESS deployment.
-func InProgressReason(id string) string { return "ECS deployment " + id + " in progress." }
-
-// CompletedReason is the rolloutStateReason of a COMPLETED deployment.
-func CompletedReason(id string) string { return "ECS deployment " + id + " completed." }
-
-// BreakerFailedReason is the rolloutStateReason of a deployment the
-// circuit breaker failed.
-const BreakerFailedReason = "ECS deployment circuit breaker: tasks failed to start."
-
-// BreakerRollbackReason is the rolloutStateReason of the deployment a
-// rollback returns to.
-func BreakerRollbackReason(id string) string {
-	return "ECS deployment circuit breaker: rolling back to deploymentId " + id + "."
-}
-
-// TaskID returns the task ID at the end of a task ARN.
-func TaskID(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
+// healthCause is why an unhealthy task (with checks c) is stopped: its
+// container health when that fails, else its target's.
+func healthCause(t *Task, c checks) StopCause {
+	if c.container && t.HealthStatus == types.HealthStatusUnhealthy {
+		return StopContainerHealth
 	}
-	return arn
+	return StopELBHealth
 }
 
-func taskList(ids []string) string {
-	var b strings.Builder
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString("(task ")
-		b.WriteString(id)
-		b.WriteByte(')')
+// healthStop returns the stoppedReason and the event of a task stopped by
+// the scheduler for failing health checks (cause StopContainerHealth or
+// StopELBHealth).
+func healthStop(service string, t *Task, cause StopCause) (reason string, ev Event) {
+	if cause == StopContainerHealth {
+		return ContainerHealthReason, containerUnhealthyEvent(service, t.ID())
 	}
-	return b.String()
-}
-
-// StartedEvent is the event for tasks started by a Plan's Start, once the
-// caller knows their IDs: "(service X) has started 2 tasks: (task a) (task b)."
-func StartedEvent(service string, taskIDs []string) Event {
-	return Event{
-		Kind:    EventStarted,
-		Key:     string(EventStarted) + "/" + strings.Join(taskIDs, ","),
-		Message: fmt.Sprintf("(service %s) has started %d tasks: %s.", service, len(taskIDs), taskList(taskIDs)),
-	}
-}
-
-func stoppedEvent(service string, taskIDs []string) Event {
-	return Event{
-		Kind:    EventStopped,
-		Key:     string(EventStopped) + "/" + strings.Join(taskIDs, ","),
-		Message: fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", service, len(taskIDs), taskList(taskIDs)),
-	}
-}
-
-func containerUnhealthyEvent(service, taskID string) Event {
-	return Event{
-		Kind:    EventContainerUnhealthy,
-		Key:     string(EventContainerUnhealthy) + "/" + taskID,
-		Message: fmt.Sprintf("(service %s) (task %s) failed container health checks.", service, taskID),
-	}
-}
-
-func targetUnhealthyEvent(service string, t *Task) Event {
-	port := ""
-	if t.TargetPort != 0 {
-		port = fmt.Sprintf(" (port %d)", t.TargetPort)
-	}
-	reason := t.TargetReason
-	if reason == "" {
-		reason = "Health checks failed"
-	}
-	id := t.ID()
-	return Event{
-		Kind:    EventTargetUnhealthy,
-		Key:     string(EventTargetUnhealthy) + "/" + id,
-		Message: fmt.Sprintf("(service %s) (task %s)%s is unhealthy in (target-group %s) due to (reason %s).", service, id, port, t.TargetGroupARN, reason),
-	}
-}
-
-func completedEvent(service, id string) Event {
-	return Event{
-		Kind:    EventDeploymentCompleted,
-		Key:     string(EventDeploymentCompleted) + "/" + id,
-		Message: fmt.Sprintf("(service %s) (deployment %s) deployment completed.", service, id),
-	}
-}
-
-func failedEvent(service, id string) Event {
-	return Event{
-		Kind:    EventDeploymentFailed,
-		Key:     string(EventDeploymentFailed) + "/" + id,
-		Message: fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", service, id),
-	}
-}
-
-func rollingBackEvent(service, id string) Event {
-	return Event{
-		Kind:    EventRollingBack,
-		Key:     string(EventRollingBack) + "/" + id,
-		Message: fmt.Sprintf("(service %s) rolling back to deployment %s.", service, id),
-	}
-}
-
-func steadyEvent(service string) Event {
-	return Event{
-		Kind:    EventSteadyState,
-		Key:     string(EventSteadyState),
-		Message: fmt.Sprintf("(service %s) has reached a steady state.", service),
-	}
-}
-
-func throttledEvent(service string) Event {
-	return Event{
-		Kind:    EventThrottled,
-		Key:     string(EventThrottled),
-		Message: fmt.Sprintf("(service %s) is unable to consistently start tasks successfully.", service),
-	}
-}
-
-func deadlockEvent(service string) Event {
-	return Event{
-		Kind:    EventDeadlock,
-		Key:     string(EventDeadlock),
-		Message: fmt.Sprintf("(service %s) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.", service),
-	}
+	return ELBHealthReason(t.TargetGroupARN), targetUnhealthyEvent(service, t)
 }

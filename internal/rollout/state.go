@@ -138,6 +138,10 @@ type Memory struct {
 	// Steady is true while the service is at steady state; the steady-state
 	// event is emitted when it turns true.
 	Steady bool
+	// OverLimit is true while the service's desiredCount is above
+	// Params.MaxTasksPerService; the over-limit event is emitted when it
+	// turns true.
+	OverLimit bool
 }
 
 // DeploymentRef is what a rollback needs to recreate a deployment.
@@ -164,8 +168,8 @@ type Backoff struct {
 	Until        time.Time
 }
 
-// Params are timings the server takes from flags. A zero field means its
-// default; a negative one means zero.
+// Params are the limits and timings the server takes from flags. A zero
+// field means its default; a negative duration means zero.
 type Params struct {
 	// HealthyAfterRunning is how long a task with neither a load balancer
 	// nor a container health check must be RUNNING to count as healthy
@@ -175,6 +179,10 @@ type Params struct {
 	// minutes).
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
+	// MaxTasksPerService caps the tasks a service runs (ECS's quota,
+	// DefaultMaxTasksPerService when zero or negative). The API refuses a
+	// larger desiredCount; one already stored is capped here.
+	MaxTasksPerService int32
 }
 
 func (p Params) resolved() Params {
@@ -187,11 +195,33 @@ func (p Params) resolved() Params {
 		}
 		return v
 	}
+	limit := p.MaxTasksPerService
+	if limit <= 0 {
+		limit = DefaultMaxTasksPerService
+	}
 	return Params{
 		HealthyAfterRunning: pick(p.HealthyAfterRunning, DefaultHealthyAfterRunning),
 		BackoffBase:         pick(p.BackoffBase, DefaultBackoffBase),
 		BackoffMax:          pick(p.BackoffMax, DefaultBackoffMax),
+		MaxTasksPerService:  limit,
 	}
+}
+
+// raise records a launch round that failed at now: one level up, and the
+// launch wait that level imposes. It reports whether throttling began
+// (level 2, the first level that waits).
+func (b *Backoff) raise(now time.Time, p Params) (began bool) {
+	b.Level++
+	b.Since = now
+	b.Until = now.Add(p.delay(b.Level))
+	return b.Level == 2
+}
+
+// counts reports whether a start failure of a task created at created
+// raises the back-off: at level 0 any does, later only one launched since
+// the last raise (a round counts once).
+func (b Backoff) counts(created time.Time) bool {
+	return b.Level == 0 || !created.Before(b.Since)
 }
 
 // delay is the throttle delay at level.

@@ -17,7 +17,9 @@
 //   - Key: "region/..." paths, ordered, so a region's or a cluster's records
 //     are one prefix scan.
 //   - Records are the aws-sdk-go-v2 ECS and ELBv2 types (the wire model)
-//     plus the few fields ecsd keeps for itself, stored as JSON.
+//     plus the few fields ecsd keeps for itself (records.go: the scheduler's
+//     memory, task marks, a service's clientToken), stored as JSON. The
+//     store owns these types and imports no package of ecsd.
 //   - Schema version: the meta bucket records it; Open migrates older data
 //     directories forward and refuses newer ones.
 //   - Damaged: Open checks an existing database file (its size against its

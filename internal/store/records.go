@@ -3,10 +3,9 @@ package store
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/ecsd/ecsd/internal/rollout"
 )
 
 // TaskDefinitionRecord is one registered revision with its tags.
@@ -27,7 +26,44 @@ type ServiceRecord struct {
 	Service types.Service
 	// Scheduler is what the rolling scheduler remembers between steps
 	// (the last completed deployment, start back-off, ...).
-	Scheduler rollout.Memory
+	Scheduler SchedulerMemory
+	// ClientToken and RequestHash identify the CreateService request that
+	// made the service: a retry with the same token and the same request
+	// answers the service instead of failing.
+	ClientToken string `json:",omitempty"`
+	RequestHash string `json:",omitempty"`
+}
+
+// SchedulerMemory is the stored form of the service scheduler's memory
+// (rollout.Memory; the controller converts). Its JSON field names are
+// those data dirs already hold: change them only with a migration.
+type SchedulerMemory struct {
+	// LastCompleted is the deployment a circuit-breaker rollback returns to.
+	LastCompleted *CompletedDeployment
+	Backoff       StartBackoff
+	// Deadlocked, Steady and OverLimit are states whose event is emitted
+	// when they begin.
+	Deadlocked bool
+	Steady     bool
+	OverLimit  bool `json:",omitempty"`
+}
+
+// CompletedDeployment is what a rollback needs to recreate a deployment.
+type CompletedDeployment struct {
+	ID                   string
+	TaskDefinition       string
+	DesiredCount         int32
+	ContainerHealthCheck bool
+	LoadBalanced         bool
+}
+
+// StartBackoff is the start-failure throttle of a service's PRIMARY
+// deployment.
+type StartBackoff struct {
+	DeploymentID string
+	Level        int32
+	Since        time.Time
+	Until        time.Time
 }
 
 // TaskRecord is a task as DescribeTasks shows it, with the service
