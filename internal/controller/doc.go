@@ -12,8 +12,9 @@
 //     rollout states, the circuit breaker's rollback and service events,
 //     and keeps the service-deployment record (ListServiceDeployments) in
 //     step. Target health from the load balancer (TargetHealthSource) gates
-//     load-balanced tasks; TargetHealthChanged and RecordEvent are how the
-//     load balancer and the task runner reach it.
+//     load-balanced tasks; the load balancer's health records in the store
+//     (store.TargetHealth) queue the services that use the target group,
+//     and RecordEvent is how the task runner reaches it.
 //   - Drainer, the end of service deletion: a DRAINING service whose tasks
 //     have all stopped becomes INACTIVE, as in ECS.
 //
