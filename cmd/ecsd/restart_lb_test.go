@@ -33,6 +33,7 @@ func TestRestartMidRollout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping real workloads")
 	}
+	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
