@@ -123,9 +123,14 @@ elb_fails missing-target-group TargetGroupNotFound describe-target-groups --name
 elb_fails target-group-in-use ResourceInUse delete-target-group --target-group-arn "$tg_arn"
 elb_fails duplicate-listener DuplicateListener create-listener --load-balancer-arn "$lb_arn" --protocol HTTP --port "$lb_port" \
 	--default-actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200}'
+# The demoapp holds $app_port: a listener there fails; it never moves to another port.
+elb_fails port-taken InvalidConfigurationRequest create-listener --load-balancer-arn "$lb_arn" --protocol HTTP --port "$app_port" \
+	--default-actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200}'
 elb create-target-group describe-target-groups
 check bad-input 'len(d["TargetGroups"]) == 1'
-ok bad-input "ValidationError, InvalidTarget, TargetGroupNotFound, ResourceInUse, DuplicateListener; nothing changed"
+elb create-listener describe-listeners --load-balancer-arn "$lb_arn"
+check bad-input 'len(d["Listeners"]) == 1'
+ok bad-input "ValidationError, InvalidTarget, TargetGroupNotFound, ResourceInUse, DuplicateListener, InvalidConfigurationRequest (port taken); nothing changed"
 
 elb deregister-targets deregister-targets --target-group-arn "$tg_arn" --targets Id=127.0.0.1,Port="$app_port"
 elb deregister-targets describe-target-health --target-group-arn "$tg_arn"

@@ -94,7 +94,8 @@ type answer struct {
 	err     error
 }
 
-// load sends requests through url from workers goroutines until stop.
+// load sends requests through url from workers goroutines until stop; a
+// worker whose request failed waits 10 ms before its next one.
 type load struct {
 	mu      sync.Mutex
 	answers []answer
@@ -132,6 +133,11 @@ func startLoad(url string, workers int) *load {
 				l.mu.Lock()
 				l.answers = append(l.answers, a)
 				l.mu.Unlock()
+				if err != nil {
+					// As a retrying client would: a port that refuses
+					// connections is not hammered.
+					time.Sleep(10 * time.Millisecond)
+				}
 			}
 		}()
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/ecsd/ecsd/internal/demoapp"
 	"github.com/ecsd/ecsd/internal/ecsapi"
 	"github.com/ecsd/ecsd/internal/elbapi"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/server"
 	"github.com/ecsd/ecsd/internal/store"
@@ -206,15 +207,27 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 
 	clk := clock.Real()
-	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger})
+	// Load balancers of the last run first: their listeners serve again
+	// (targets in their last known health, drains resumed) before anything
+	// slower, such as the task runtime's recovery.
+	live, err := lbrun.New(lbrun.Config{Store: st, Clock: clk, Logger: logger})
+	if err != nil {
+		logger.Error("cannot recover load balancers from the last run", "error", err)
+		return 1
+	}
+	defer func() {
+		// Requests in flight through the listeners get a moment to finish.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		live.Shutdown(ctx)
+	}()
+	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger, Live: live})
 	services := controller.NewServices(controller.ServicesConfig{
-		Store: st, Clock: clk, Logger: logger, AccountID: *account, Targets: elb,
+		Store: st, Clock: clk, Logger: logger, AccountID: *account, Targets: live,
 		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax, MaxTasksPerService: int32(*maxTasks)},
 	})
-	// A target's new health may let its service's rollout move.
-	elb.OnHealthChange(services.TargetHealthChanged)
 	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, MaxTasksPerService: int32(*maxTasks), TargetGroup: func(arn string) (bool, int) {
-		tg, ok := elb.TargetGroup(arn)
+		tg, ok := live.TargetGroup(arn)
 		return ok, len(tg.LoadBalancerARNs)
 	}})
 	if err := api.EnsureDefaultCluster(*region); err != nil {
@@ -224,12 +237,6 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	h := server.New(*region, logger)
 	h.HandleJSON(ecsapi.TargetPrefix, api)
 	h.HandleJSON(autoscalingapi.TargetPrefix, autoscalingapi.New())
-	// ELBv2: load balancers of the last run serve again before requests arrive.
-	if err := elb.Recover(); err != nil {
-		logger.Error("cannot recover load balancers from the last run", "error", err)
-		return 1
-	}
-	defer elb.Close()
 	h.HandleQuery(elbapi.Version, elb)
 
 	// Signals are caught before the port opens: a SIGTERM sent as soon as
@@ -242,10 +249,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	go live.Run(ctx)
 	drainer := controller.NewDrainer(st, logger)
 	go drainer.Run(ctx)
 
-	runner := taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: logger, Targets: elb, ServiceEvent: services.RecordEvent})
+	runner := taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: logger, Targets: live, ServiceEvent: services.RecordEvent})
 	driver, err := newDriver(ctx, *runtimeKind, *dataDir, runner.HandleEvent, clk, logger)
 	if err != nil {
 		logger.Error("cannot start the task runtime", "error", err)

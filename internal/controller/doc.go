@@ -14,9 +14,11 @@
 //     step as rollout.RecordServiceDeployment says. The scheduler's memory
 //     is stored as store.SchedulerMemory and converted (memory.go); a
 //     desiredCount above the tasks-per-service limit (Params) is capped by
-//     rollout and logged here once per service. Target health from the load balancer (TargetHealthSource) gates
-//     load-balanced tasks; TargetHealthChanged and RecordEvent are how the
-//     load balancer and the task runner reach it.
+//     rollout and logged here once per service. Target health from the load
+//     balancer (TargetHealthSource) gates load-balanced tasks; the load
+//     balancer's health records in the store (store.TargetHealth) queue the
+//     services that use the target group, and RecordEvent is how the task
+//     runner reaches it.
 //   - Drainer, the end of service deletion: a DRAINING service whose tasks
 //     have all stopped becomes INACTIVE, as in ECS.
 //

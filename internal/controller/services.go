@@ -54,7 +54,8 @@ type ServicesConfig struct {
 	AccountID string
 	Params    rollout.Params // timings (the 40 s healthy rule, start back-off) and the tasks-per-service limit
 	// Targets, when set, gates load-balanced tasks' health on their target
-	// health; call TargetHealthChanged when a target's state changes.
+	// health. The scheduler learns that a target's health changed from the
+	// store: the load balancer records it (store.TargetHealth).
 	Targets TargetHealthSource
 }
 
@@ -72,7 +73,8 @@ func NewServices(cfg ServicesConfig) *Services {
 }
 
 // notice queues the services a committed write may concern: a changed
-// service itself, or every service of the cluster whose task changed.
+// service itself, every service of the cluster whose task changed, every
+// service using the target group whose target's health changed.
 func (s *Services) notice(changes []store.Change) {
 	clusters := map[string]bool{}
 	for _, c := range changes {
@@ -82,6 +84,10 @@ func (s *Services) notice(changes []store.Change) {
 		case store.Tasks:
 			if i := strings.LastIndexByte(c.Key, '/'); i > 0 {
 				clusters[c.Key[:i+1]] = true
+			}
+		case store.TargetHealth: // region/tgName/host:port
+			if parts := strings.SplitN(c.Key, "/", 3); len(parts) == 3 && !c.Deleted {
+				s.queueUsers(parts[0], parts[1])
 			}
 		}
 	}

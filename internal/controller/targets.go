@@ -18,6 +18,15 @@ var targetRank = map[rollout.TargetHealth]int{rollout.TargetHealthy: 1, rollout.
 // targetOf is a task's target health as the rollout reads it: none until
 // the task runner registered it; with several target groups, the worst
 // (unhealthy before initial before healthy), naming that target.
+//
+// Health not known anew — the load balancer does not know the target, or
+// reports it initial — counts as the task's last known state when the task
+// has been healthy: a registered target never goes back to initial by
+// itself, so that is health lost by an ecsd restart (the load balancer
+// resumes stored health, but a change in the instant before a kill -9 may
+// not be stored). Counting such a task as waiting would let the scheduler
+// stop it as "not healthy" for free while the new tasks' health is still
+// unknown.
 func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
 	var out rollout.Task
 	if sv.s.targets == nil || len(rec.Targets) == 0 {
@@ -28,6 +37,9 @@ func (sv *serviceSync) targetOf(rec *store.TaskRecord) rollout.Task {
 		state := rollout.TargetInitial // registered, not yet checked
 		if ok {
 			state = targetHealth(h.State)
+		}
+		if state == rollout.TargetInitial && rec.SeenHealthy {
+			state = rollout.TargetHealthy
 		}
 		if out.Target != rollout.TargetNone && targetRank[state] <= targetRank[out.Target] {
 			continue
@@ -60,25 +72,22 @@ func targetHealth(s lb.HealthState) rollout.TargetHealth {
 	return rollout.TargetInitial
 }
 
-// TargetHealthChanged queues the services that use the target group: a
-// target's new state may let their rollouts move. It returns at once (the
-// load balancer calls it from its health-check goroutines).
-func (s *Services) TargetHealthChanged(targetGroupARN string, _ int, _ lb.TargetHealth) {
-	go s.queueUsers(targetGroupARN)
-}
-
-func (s *Services) queueUsers(targetGroupARN string) {
+// queueUsers queues the services of a region whose load balancers use
+// the target group named tgName: a target's new health, recorded in the
+// store by the load balancer, may let their rollouts move.
+func (s *Services) queueUsers(region, tgName string) {
+	marker := ":targetgroup/" + tgName + "/"
 	var keys []string
 	s.store.View(func(tx *store.Tx) error {
-		return tx.Scan(store.Services, "", "", func(key string, raw []byte) error {
-			if !strings.Contains(string(raw), targetGroupARN) {
+		return tx.Scan(store.Services, store.Prefix(region), "", func(key string, raw []byte) error {
+			if !strings.Contains(string(raw), marker) {
 				return nil // cheap pre-filter before decoding
 			}
 			var rec store.ServiceRecord
 			if err := tx.Decode(store.Services, key, raw, &rec); err != nil {
 				return err
 			}
-			if slices.ContainsFunc(rec.Service.LoadBalancers, func(l types.LoadBalancer) bool { return aws.ToString(l.TargetGroupArn) == targetGroupARN }) {
+			if slices.ContainsFunc(rec.Service.LoadBalancers, func(l types.LoadBalancer) bool { return strings.Contains(aws.ToString(l.TargetGroupArn), marker) }) {
 				keys = append(keys, key)
 			}
 			return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,8 +32,9 @@ type Options struct {
 	ECSD string
 	// Runtime is the private ecsd's --runtime: auto, docker or process.
 	Runtime string
-	// ListenerPort is the port the demo's load balancer listener asks for
-	// (a free one is used when it is taken).
+	// ListenerPort is the port the demo's load balancer listener asks for;
+	// when it is taken the demo asks for a free one instead (ecsd itself
+	// refuses a listener on a taken port).
 	ListenerPort int32
 	Out          io.Writer
 }
@@ -193,6 +195,12 @@ func (e *demoEnv) loadBalancer(ctx context.Context, port int32) error {
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("3")}}}); err != nil {
 		return fmt.Errorf("ModifyTargetGroupAttributes: %w", err)
 	}
+	asked := port
+	if !portFree(port) {
+		if port = freePort(); port == 0 {
+			return fmt.Errorf("port %d is taken and no free port was found for the listener", asked)
+		}
+	}
 	ls, err := e.elb.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(e.lbARN), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(port),
 		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(e.tgARN)}}})
 	if err != nil {
@@ -201,11 +209,31 @@ func (e *demoEnv) loadBalancer(ctx context.Context, port int32) error {
 	e.lsARN = aws.ToString(ls.Listeners[0].ListenerArn)
 	got := aws.ToInt32(ls.Listeners[0].Port)
 	e.url = fmt.Sprintf("http://127.0.0.1:%d/", got)
-	if got != port {
-		fmt.Fprintf(e.out, "port %d is taken; the listener took port %d instead\n", port, got)
+	if got != asked {
+		fmt.Fprintf(e.out, "port %d is taken; the listener asked for port %d instead\n", asked, got)
 	}
 	fmt.Fprintf(e.out, "listener: %s  (health checks every 5s, healthy after 2, draining 3s)\n", e.url)
 	return nil
+}
+
+// portFree says whether 127.0.0.1:port can be bound now.
+func portFree(port int32) bool {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// freePort returns a port free now on 127.0.0.1 (0 if none is).
+func freePort() int32 {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0
+	}
+	defer ln.Close()
+	return int32(ln.Addr().(*net.TCPAddr).Port)
 }
 
 const (

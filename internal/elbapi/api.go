@@ -3,19 +3,17 @@ package elbapi
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -27,7 +25,7 @@ const (
 
 // LocalInstanceID is the one EC2 instance ecsd has: the local machine, at
 // 127.0.0.1. Targets of instance target groups name it.
-const LocalInstanceID = "i-0ec5d000000000000"
+const LocalInstanceID = lbrun.LocalInstanceID
 
 // LocalVpcID is the VPC ecsd reports for load balancers and target groups
 // created without one.
@@ -37,37 +35,22 @@ const LocalVpcID = "vpc-0ec5d000000000000"
 type Config struct {
 	Store     *store.Store
 	AccountID string
-	Clock     clock.Clock  // health checks and draining; default clock.Real()
-	Logger    *slog.Logger // default slog.Default()
-	// Prober performs health checks; default an HTTP GET ([lb.HTTPProber]).
-	Prober lb.Prober
-	// Transport carries listener traffic to targets; default lb's shared
-	// transport.
-	Transport http.RoundTripper
-	// OnCheck, when set, observes every health check: the target group
-	// ARN, the target (host:port), the result and the target's health
-	// after it.
-	OnCheck func(tgARN, target string, r lb.ProbeResult, h lb.TargetHealth)
+	// Live is the load-balancer reconciler over the same store: it runs
+	// what the API stores and answers the data-plane reads
+	// (DescribeTargetHealth, why a listener does not serve).
+	Live   *lbrun.Runner
+	Clock  clock.Clock  // request times and drain deadlines; default clock.Real()
+	Logger *slog.Logger // default slog.Default()
 }
 
-// API answers ELBv2 operations and owns the live load-balancer objects
-// (target groups and listener sockets) built from the stored state.
+// API answers ELBv2 operations: it decodes and validates them and stores
+// the result; the live load balancers are lbrun's.
 type API struct {
-	cfg Config
-	log *slog.Logger
-	ops map[string]handler
-	all map[string]bool // every operation of the ELBv2 model
-
-	// mu serialises the operations that change state, so that the store
-	// and the live objects change together.
-	mu sync.Mutex
-
-	liveMu    sync.RWMutex
-	groups    map[string]*lb.TargetGroup // by target group ARN
-	listeners map[string]*lb.Listener    // by listener ARN
-
-	healthMu  sync.RWMutex
-	healthFns []func(tgARN string, port int, h lb.TargetHealth)
+	cfg  Config
+	live *lbrun.Runner
+	log  *slog.Logger
+	ops  map[string]handler
+	all  map[string]bool // every operation of the ELBv2 model
 }
 
 // call is one request's context.
@@ -79,8 +62,7 @@ type call struct {
 
 type handler func(c *call, params url.Values) (any, error)
 
-// New returns the API over cfg.Store. Call Recover to bring back the load
-// balancers of an earlier run, and Close when done.
+// New returns the API over cfg.Store and cfg.Live.
 func New(cfg Config) *API {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real()
@@ -88,13 +70,7 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &API{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		all:       modelOperations(),
-		groups:    map[string]*lb.TargetGroup{},
-		listeners: map[string]*lb.Listener{},
-	}
+	a := &API{cfg: cfg, live: cfg.Live, log: cfg.Logger, all: modelOperations()}
 	a.ops = map[string]handler{
 		"CreateLoadBalancer":            op(a.createLoadBalancer),
 		"DescribeLoadBalancers":         op(a.describeLoadBalancers),
@@ -137,7 +113,8 @@ func (a *API) Operations() []string {
 }
 
 // HandleQuery runs an ELBv2 action with its form parameters in region and
-// returns the SDK output value to encode.
+// returns the SDK output value to encode. An action that changes state
+// answers once lbrun has applied it to the data plane (Sync).
 func (a *API) HandleQuery(ctx context.Context, region, action string, params url.Values) (any, error) {
 	h, ok := a.ops[action]
 	if !ok {
@@ -147,9 +124,11 @@ func (a *API) HandleQuery(ctx context.Context, region, action string, params url
 		return nil, errf(awsproto.InvalidAction, "%s is not an action of Elastic Load Balancing v2 (API version %s).", action, Version)
 	}
 	c := &call{Region: region, Account: a.cfg.AccountID, Now: a.cfg.Clock.Now().UTC().Truncate(time.Millisecond)}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return h(c, params)
+	out, err := h(c, params)
+	if err == nil && !strings.HasPrefix(action, "Describe") {
+		a.live.Sync()
+	}
+	return out, err
 }
 
 // op adapts a typed operation to a handler: decode, then run.

@@ -1,10 +1,12 @@
 // Package elbapi answers the Elastic Load Balancing v2 API (AWS Query
-// protocol, version 2015-12-01) on ecsd's endpoint and runs what it
-// describes: every target group is a live lb.TargetGroup (health checks,
-// draining) and every listener a real socket on 127.0.0.1 (lb.Listener)
-// routing by its rules. State is durable in the store (buckets
-// elb-loadbalancers, elb-targetgroups, elb-listeners, elb-rules);
-// Recover rebuilds the live objects after a restart and Close shuts them.
+// protocol, version 2015-12-01) on ecsd's endpoint: it decodes and
+// validates each operation and stores the result (buckets
+// elb-loadbalancers, elb-targetgroups, elb-listeners, elb-rules). It owns
+// no goroutine and no socket: internal/lbrun runs what is stored (every
+// target group a live lb.TargetGroup with health checks and draining,
+// every listener a real socket on 127.0.0.1 routing by its rules) and
+// answers the data-plane reads (DescribeTargetHealth, a listener that
+// cannot listen).
 //
 // Supported: Application Load Balancers (Create/Describe/DeleteLoadBalancer),
 // HTTP target groups of type instance or ip with every health-check member
@@ -20,10 +22,16 @@
 //   - ecsd has one machine. An instance target is LocalInstanceID
 //     (i-0ec5d000000000000), meaning 127.0.0.1; an ip target is an IPv4
 //     address in 127.0.0.0/8. Anything else is InvalidTarget.
-//   - A listener binds 127.0.0.1:Port. When the port is taken (or
-//     privileged) it binds a free port instead, logs a warning, and
-//     DescribeListeners reports the port it really got; the store keeps
-//     the requested one, which Recover asks for again.
+//   - A listener listens on 127.0.0.1:Port and on no other port.
+//     CreateListener and ModifyListener (a new Port) bind the port before
+//     they store anything (lbrun.Reserve): a port another program holds,
+//     another load balancer's listener in this ecsd has, or that is
+//     privileged fails the call with InvalidConfigurationRequest naming
+//     the port and what to do. A stored listener whose port is taken when
+//     ecsd starts keeps its port in DescribeListeners; lbrun logs the
+//     error with the fix and retries with back-off, and
+//     DescribeLoadBalancers shows its load balancer active_impaired with
+//     the reason until the listener listens.
 //   - A load balancer's DNSName is NAME-NUMBER.REGION.elb.localhost:
 //     .localhost names resolve to 127.0.0.1 in curl and browsers, so
 //     http://DNSNAME:LISTENERPORT/ reaches the listener.
@@ -33,23 +41,17 @@
 //     are applied; the other ALB keys (stickiness.*, cross_zone,
 //     anomaly_mitigation, target_group_health.*) are validated, stored and
 //     described with their defaults but have no effect.
-//   - Draining targets are not stored: after a restart a target that was
-//     draining is simply gone.
+//   - DeregisterTargets stores the drain with its deadline (now +
+//     deregistration_delay.timeout_seconds) in the target group record;
+//     a draining target cannot be registered again until its drain ends.
+//     Drains and each target's last known health survive a restart (see
+//     lbrun).
 //
-// Contract for the ECS side (service load balancing):
+// The ECS side (service load balancing) uses lbrun's contract, which
+// stores targets with the same rule (lbrun.AddTarget, lbrun.RemoveTarget).
 //
-//	TargetGroup(arn) (TargetGroupInfo, bool)            // CreateService validation
-//	RegisterTarget(tgARN, port) error                    // 127.0.0.1:port, stored like RegisterTargets
-//	DeregisterTarget(tgARN, port) (<-chan struct{}, error) // starts draining; closes when drained
-//	TargetHealth(tgARN, port) (lb.TargetHealth, bool)
-//	OnHealthChange(func(tgARN string, port int, h lb.TargetHealth)) // every state change, incl. draining
-//
-// The target group ARN carries the region. Register OnHealthChange
-// callbacks before Recover; they run on data-plane goroutines and must not
-// block or call RegisterTarget/DeregisterTarget.
-//
-// Concurrency: operations that change state run one at a time (a mutex
-// around the store transaction and the live change), so the store and the
-// data plane never disagree; bad input is rejected before anything
-// changes.
+// Concurrency: each operation validates and writes in one store
+// transaction, so bad input changes nothing; an operation that changed
+// state then waits for lbrun to apply it (lbrun.Runner.Sync) before it
+// answers, so what it answered is what serves.
 package elbapi

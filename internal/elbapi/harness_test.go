@@ -25,6 +25,7 @@ import (
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/elbapi"
 	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/server"
 	"github.com/ecsd/ecsd/internal/store"
 )
@@ -51,6 +52,7 @@ type env struct {
 	store  *store.Store
 	clk    *clock.Fake
 	api    *elbapi.API
+	live   *lbrun.Runner
 	url    string
 	client *elbv2.Client
 	checks chan check
@@ -69,16 +71,22 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// start builds the API over e.store and serves it.
+// start builds the load balancers of e.store (lbrun recovers them) and
+// the API over them, and serves it.
 func (e *env) start() {
 	e.checks = make(chan check, 1000)
 	checks := e.checks
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.api = elbapi.New(elbapi.Config{Store: e.store, AccountID: account, Clock: e.clk, Logger: logger,
+	live, err := lbrun.New(lbrun.Config{Store: e.store, Clock: e.clk, Logger: logger,
 		OnCheck: func(tg, target string, _ lb.ProbeResult, h lb.TargetHealth) { checks <- check{tg, target, h} },
 	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.live = live
+	e.t.Cleanup(live.Close)
+	e.api = elbapi.New(elbapi.Config{Store: e.store, AccountID: account, Clock: e.clk, Logger: logger, Live: live})
 	api := e.api
-	e.t.Cleanup(api.Close)
 	h := server.New("us-east-1", logger)
 	h.HandleQuery(elbapi.Version, api)
 	srv := httptest.NewServer(h)
@@ -92,14 +100,11 @@ func (e *env) start() {
 	})
 }
 
-// restart stops the API (its sockets and health checks) and starts a new
-// one over the same store, recovering its load balancers.
+// restart stops the load balancers (their sockets and health checks) and
+// starts new ones and a new API over the same store.
 func (e *env) restart() {
-	e.api.Close()
+	e.live.Close()
 	e.start()
-	if err := e.api.Recover(); err != nil {
-		e.t.Fatal(err)
-	}
 }
 
 // waitCheck waits for the next health check of target (host:port).

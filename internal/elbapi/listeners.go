@@ -1,6 +1,7 @@
 package elbapi
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,7 +10,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -60,14 +61,13 @@ func listenersOf(tx *store.Tx, region, lbName string) ([]*store.ListenerRecord, 
 	return out, err
 }
 
-// listenerOut is a listener as Describe shows it: with the port its socket
-// really got.
-func (a *API) listenerOut(rec *store.ListenerRecord) types.Listener {
-	l := rec.Listener
-	if live := a.listener(aws.ToString(l.ListenerArn)); live != nil {
-		l.Port = aws.Int32(int32(live.Port()))
+// reserve binds the port of listener arn now (see lbrun.Reserve), so that
+// a port that cannot be bound fails the call before anything is stored.
+func (a *API) reserve(arn string, port int32) error {
+	if err := a.live.Reserve(arn, int(port)); err != nil {
+		return errf(invalidConfiguration, "Port %d is not available on 127.0.0.1, where ecsd's load balancer listeners listen (%v): %s.", port, errors.Unwrap(err), lbrun.PortAdvice(err))
 	}
-	return l
+	return nil
 }
 
 func (a *API) createListener(c *call, in *elbv2.CreateListenerInput) (*elbv2.CreateListenerOutput, error) {
@@ -87,15 +87,15 @@ func (a *API) createListener(c *call, in *elbv2.CreateListenerInput) (*elbv2.Cre
 		return nil, err
 	}
 	var (
-		out    *store.ListenerRecord
-		opened *lb.Listener
+		out      *store.ListenerRecord
+		reserved string
 	)
 	err := a.cfg.Store.Update(func(tx *store.Tx) error {
 		lbRec, r, err := a.getLoadBalancer(tx, c, *in.LoadBalancerArn)
 		if err != nil {
 			return err
 		}
-		refs, err := references(tx, c.Region)
+		refs, err := lbrun.References(tx, c.Region)
 		if err != nil {
 			return err
 		}
@@ -129,25 +129,23 @@ func (a *API) createListener(c *call, in *elbv2.CreateListenerInput) (*elbv2.Cre
 			DefaultRuleID: newID(),
 			Tags:          mergeTags(nil, in.Tags),
 		}
-		if opened, err = a.openListener(tx, c.Region, rec, int(*in.Port)); err != nil {
+		if err := a.reserve(*rec.Listener.ListenerArn, *in.Port); err != nil {
 			return err
 		}
+		reserved = *rec.Listener.ListenerArn
 		out = rec
 		return tx.Put(store.Listeners, listenerKey(c.Region, r.Name, lid), rec)
 	})
 	if err != nil {
-		if opened != nil {
-			opened.Close()
+		if reserved != "" {
+			a.live.Release(reserved)
 		}
 		return nil, err
 	}
-	if opened != nil {
-		arn := aws.ToString(out.Listener.ListenerArn)
-		a.setListener(arn, opened)
-		a.refreshInUse(c.Region)
-		a.log.Info("listener created", "arn", arn, "url", opened.URL(), "requested_port", *in.Port)
+	if reserved != "" {
+		a.log.Info("listener created", "arn", reserved, "port", *in.Port)
 	}
-	return &elbv2.CreateListenerOutput{Listeners: []types.Listener{a.listenerOut(out)}}, nil
+	return &elbv2.CreateListenerOutput{Listeners: []types.Listener{out.Listener}}, nil
 }
 
 func (a *API) describeListeners(c *call, in *elbv2.DescribeListenersInput) (*elbv2.DescribeListenersOutput, error) {
@@ -188,7 +186,7 @@ func (a *API) describeListeners(c *call, in *elbv2.DescribeListenersInput) (*elb
 	}
 	ls := make([]types.Listener, 0, len(page))
 	for _, r := range page {
-		ls = append(ls, a.listenerOut(r))
+		ls = append(ls, r.Listener)
 	}
 	return &elbv2.DescribeListenersOutput{Listeners: ls, NextMarker: next}, nil
 }
@@ -205,10 +203,8 @@ func (a *API) modifyListener(c *call, in *elbv2.ModifyListenerInput) (*elbv2.Mod
 	}
 	arn := *in.ListenerArn
 	var (
-		out    *store.ListenerRecord
-		opened *lb.Listener
-		rules  []lb.Rule
-		def    lb.Action
+		out      *store.ListenerRecord
+		reserved bool
 	)
 	err := a.cfg.Store.Update(func(tx *store.Tx) error {
 		rec, r, err := a.getListener(tx, c, arn)
@@ -217,7 +213,7 @@ func (a *API) modifyListener(c *call, in *elbv2.ModifyListenerInput) (*elbv2.Mod
 		}
 		lbARN := aws.ToString(rec.Listener.LoadBalancerArn)
 		if in.DefaultActions != nil {
-			refs, err := references(tx, c.Region)
+			refs, err := lbrun.References(tx, c.Region)
 			if err != nil {
 				return err
 			}
@@ -236,33 +232,22 @@ func (a *API) modifyListener(c *call, in *elbv2.ModifyListenerInput) (*elbv2.Mod
 					return errf(duplicateListener, "A listener already exists on port %d of load balancer %q.", *in.Port, lbARN)
 				}
 			}
-			rec.Listener.Port = aws.Int32(*in.Port)
-		}
-		if portChanged || a.listener(arn) == nil {
-			if opened, err = a.openListener(tx, c.Region, rec, int(aws.ToInt32(rec.Listener.Port))); err != nil {
+			if err := a.reserve(arn, *in.Port); err != nil {
 				return err
 			}
-		} else if rules, def, err = a.routes(tx, c.Region, rec, nil); err != nil {
-			return err
+			reserved = true
+			rec.Listener.Port = aws.Int32(*in.Port)
 		}
 		out = rec
 		return tx.Put(store.Listeners, listenerKey(c.Region, r.Name, r.ListenerID), rec)
 	})
 	if err != nil {
-		if opened != nil {
-			opened.Close()
+		if reserved {
+			a.live.Release(arn)
 		}
 		return nil, err
 	}
-	if opened != nil {
-		a.setListener(arn, opened)
-	} else if l := a.listener(arn); l != nil {
-		if err := l.Router().SetRules(rules, def); err != nil {
-			a.log.Error("applying listener rules failed", "listener_arn", arn, "error", err)
-		}
-	}
-	a.refreshInUse(c.Region)
-	return &elbv2.ModifyListenerOutput{Listeners: []types.Listener{a.listenerOut(out)}}, nil
+	return &elbv2.ModifyListenerOutput{Listeners: []types.Listener{out.Listener}}, nil
 }
 
 func (a *API) deleteListener(c *call, in *elbv2.DeleteListenerInput) (*elbv2.DeleteListenerOutput, error) {
@@ -283,8 +268,6 @@ func (a *API) deleteListener(c *call, in *elbv2.DeleteListenerInput) (*elbv2.Del
 	if err != nil {
 		return nil, err
 	}
-	a.closeListener(arn)
-	a.refreshInUse(c.Region)
 	a.log.Info("listener deleted", "arn", arn)
 	return &elbv2.DeleteListenerOutput{}, nil
 }

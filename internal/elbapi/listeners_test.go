@@ -3,6 +3,7 @@ package elbapi_test
 import (
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,24 +55,35 @@ func TestListeners(t *testing.T) {
 		e.unchanged(tc.name, tc.want, func() error { _, err := e.client.CreateListener(ctx, &tc.in); return err })
 	}
 
-	// A taken port: the listener falls back to a free one and says which.
+	// A port another program holds: CreateListener fails, naming the port
+	// and what to do; nothing is stored. A listener never moves to
+	// another port.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
 	takenPort := int32(taken.Addr().(*net.TCPAddr).Port)
-	fb := must[*elbv2.CreateListenerOutput](t)(create(takenPort, fixed("200", "fallback"))).Listeners[0]
-	if *fb.Port == takenPort {
-		t.Fatalf("listener on a taken port reports it: %d", *fb.Port)
+	e.unchanged("create on a taken port", "InvalidConfigurationRequest", func() error {
+		_, err := create(takenPort, fixed("200", "taken"))
+		return err
+	})
+	_, err = create(takenPort, fixed("200", "taken"))
+	for _, want := range []string{fmt.Sprintf("Port %d is not available", takenPort), "another program is listening on it", "choose another port", "stop the program"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error for a taken port does not say %q: %v", want, err)
+		}
 	}
-	if status, body := get(t, listenerURL(fb), ""); status != 200 || body != "fallback" {
-		t.Fatalf("fallback listener: %d %q", status, body)
-	}
-	described := must[*elbv2.DescribeListenersOutput](t)(e.client.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{*fb.ListenerArn}}))
-	if *described.Listeners[0].Port != *fb.Port {
-		t.Fatalf("DescribeListeners reports port %d, the socket has %d", *described.Listeners[0].Port, *fb.Port)
-	}
+	// A port another load balancer's listener of this ecsd has.
+	other := e.loadBalancer("other")
+	e.unchanged("create on another load balancer's listener port", "InvalidConfigurationRequest", func() error {
+		_, err := e.client.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: other.LoadBalancerArn, Port: aws.Int32(port), DefaultActions: []types.Action{fixed("200", "x")}})
+		if err != nil && !strings.Contains(err.Error(), *l.ListenerArn) {
+			t.Errorf("the error does not name the listener on the port: %v", err)
+		}
+		return err
+	})
+	second := e.listener(*web.LoadBalancerArn, fixed("200", "second"))
 
 	// ModifyListener: new default action now, new port (a new socket) next.
 	mod := must[*elbv2.ModifyListenerOutput](t)(e.client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: l.ListenerArn, DefaultActions: []types.Action{fixed("503", "maintenance")}})).Listeners[0]
@@ -89,10 +101,17 @@ func TestListeners(t *testing.T) {
 	if _, err := httpClient.Get(listenerURL(l)); err == nil {
 		t.Fatal("the old port still answers")
 	}
-	e.unchanged("modify to a port in use", "DuplicateListener", func() error {
+	e.unchanged("modify to another listener's port", "DuplicateListener", func() error {
+		_, err := e.client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: l.ListenerArn, Port: second.Port})
+		return err
+	})
+	e.unchanged("modify to a taken port", "InvalidConfigurationRequest", func() error {
 		_, err := e.client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: l.ListenerArn, Port: aws.Int32(takenPort)})
 		return err
 	})
+	if status, body := get(t, listenerURL(mod), ""); status != 503 || body != "maintenance" {
+		t.Fatalf("after a refused move: %d %q", status, body)
+	}
 	e.unchanged("modify with a bad action", "ValidationError", func() error {
 		_, err := e.client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: l.ListenerArn, DefaultActions: []types.Action{fixed("99", "")}})
 		return err
@@ -124,7 +143,6 @@ func TestListeners(t *testing.T) {
 
 	// A target group serves one load balancer.
 	must[*elbv2.ModifyListenerOutput](t)(e.client.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: l.ListenerArn, DefaultActions: []types.Action{forward(tg)}}))
-	other := e.loadBalancer("other")
 	e.unchanged("target group of another load balancer", "TargetGroupAssociationLimit", func() error {
 		_, err := e.client.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: other.LoadBalancerArn, Port: aws.Int32(1), DefaultActions: []types.Action{forward(tg)}})
 		return err

@@ -198,6 +198,9 @@ func (a *API) describeLoadBalancers(c *call, in *elbv2.DescribeLoadBalancersInpu
 	if err != nil {
 		return nil, err
 	}
+	for i := range page {
+		page[i].State = a.state(page[i])
+	}
 	return &elbv2.DescribeLoadBalancersOutput{LoadBalancers: orEmpty(page), NextMarker: next}, nil
 }
 
@@ -237,12 +240,18 @@ func (a *API) deleteLoadBalancer(c *call, in *elbv2.DeleteLoadBalancerInput) (*e
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range listeners {
-		a.closeListener(l)
-	}
-	a.refreshInUse(c.Region)
 	a.log.Info("load balancer deleted", "arn", arn, "listeners", len(listeners))
 	return &elbv2.DeleteLoadBalancerOutput{}, nil
+}
+
+// state is a load balancer's state as described: active_impaired, saying
+// why, while one of its listeners cannot listen on its port (lbrun retries).
+func (a *API) state(l types.LoadBalancer) *types.LoadBalancerState {
+	problems := a.live.Impairments(aws.ToString(l.LoadBalancerArn))
+	if len(problems) == 0 {
+		return l.State
+	}
+	return &types.LoadBalancerState{Code: types.LoadBalancerStateEnumActiveImpaired, Reason: aws.String(strings.Join(problems, " "))}
 }
 
 // deleteAll deletes every key of b under prefix.

@@ -10,7 +10,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -100,15 +100,6 @@ func ruleSortKey(r types.Rule) string {
 	return fmt.Sprintf("%05d/%s", priorityOf(r), aws.ToString(r.RuleArn))
 }
 
-// applyRoutes installs new routes on the live listener arn.
-func (a *API) applyRoutes(arn string, rules []lb.Rule, def lb.Action) {
-	if l := a.listener(arn); l != nil {
-		if err := l.Router().SetRules(rules, def); err != nil {
-			a.log.Error("applying listener rules failed", "listener_arn", arn, "error", err)
-		}
-	}
-}
-
 func (a *API) createRule(c *call, in *elbv2.CreateRuleInput) (*elbv2.CreateRuleOutput, error) {
 	if err := required("ListenerArn", in.ListenerArn != nil); err != nil {
 		return nil, err
@@ -129,17 +120,13 @@ func (a *API) createRule(c *call, in *elbv2.CreateRuleInput) (*elbv2.CreateRuleO
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	var (
-		rule  types.Rule
-		rules []lb.Rule
-		def   lb.Action
-	)
+	var rule types.Rule
 	err = a.cfg.Store.Update(func(tx *store.Tx) error {
 		l, p, err := a.getListener(tx, c, *in.ListenerArn)
 		if err != nil {
 			return err
 		}
-		refs, err := references(tx, c.Region)
+		refs, err := lbrun.References(tx, c.Region)
 		if err != nil {
 			return err
 		}
@@ -167,16 +154,11 @@ func (a *API) createRule(c *call, in *elbv2.CreateRuleInput) (*elbv2.CreateRuleO
 			Conditions: conds,
 			Actions:    actions,
 		}
-		if rules, def, err = a.routes(tx, c.Region, l, map[string]*types.Rule{*rule.RuleArn: &rule}); err != nil {
-			return err
-		}
 		return tx.Put(store.ListenerRules, ruleKey(c.Region, p.Name, p.ListenerID, rid), &store.ListenerRuleRecord{Rule: rule, Tags: mergeTags(nil, in.Tags)})
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.applyRoutes(*in.ListenerArn, rules, def)
-	a.refreshInUse(c.Region)
 	return &elbv2.CreateRuleOutput{Rules: []types.Rule{rule}}, nil
 }
 
@@ -237,12 +219,7 @@ func (a *API) modifyRule(c *call, in *elbv2.ModifyRuleInput) (*elbv2.ModifyRuleO
 			return nil, err
 		}
 	}
-	var (
-		rule     types.Rule
-		rules    []lb.Rule
-		def      lb.Action
-		listener string
-	)
+	var rule types.Rule
 	err := a.cfg.Store.Update(func(tx *store.Tx) error {
 		ref, err := a.getRule(tx, c, *in.RuleArn)
 		if err != nil {
@@ -256,7 +233,7 @@ func (a *API) modifyRule(c *call, in *elbv2.ModifyRuleInput) (*elbv2.ModifyRuleO
 			rule.Conditions = conds
 		}
 		if in.Actions != nil {
-			refs, err := references(tx, c.Region)
+			refs, err := lbrun.References(tx, c.Region)
 			if err != nil {
 				return err
 			}
@@ -264,18 +241,12 @@ func (a *API) modifyRule(c *call, in *elbv2.ModifyRuleInput) (*elbv2.ModifyRuleO
 				return err
 			}
 		}
-		listener = aws.ToString(ref.listener.Listener.ListenerArn)
-		if rules, def, err = a.routes(tx, c.Region, ref.listener, map[string]*types.Rule{*rule.RuleArn: &rule}); err != nil {
-			return err
-		}
 		ref.rec.Rule = rule
 		return tx.Put(store.ListenerRules, ruleKey(c.Region, ref.arn.Name, ref.arn.ListenerID, ref.arn.RuleID), ref.rec)
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.applyRoutes(listener, rules, def)
-	a.refreshInUse(c.Region)
 	return &elbv2.ModifyRuleOutput{Rules: []types.Rule{rule}}, nil
 }
 
@@ -283,11 +254,6 @@ func (a *API) deleteRule(c *call, in *elbv2.DeleteRuleInput) (*elbv2.DeleteRuleO
 	if err := required("RuleArn", in.RuleArn != nil); err != nil {
 		return nil, err
 	}
-	var (
-		rules    []lb.Rule
-		def      lb.Action
-		listener string
-	)
 	err := a.cfg.Store.Update(func(tx *store.Tx) error {
 		ref, err := a.getRule(tx, c, *in.RuleArn)
 		if err != nil {
@@ -296,17 +262,11 @@ func (a *API) deleteRule(c *call, in *elbv2.DeleteRuleInput) (*elbv2.DeleteRuleO
 		if ref.rec == nil {
 			return errf(operationNotPermitted, "Rule %q is a default rule, which cannot be deleted: delete the listener instead.", *in.RuleArn)
 		}
-		listener = aws.ToString(ref.listener.Listener.ListenerArn)
-		if rules, def, err = a.routes(tx, c.Region, ref.listener, map[string]*types.Rule{*in.RuleArn: nil}); err != nil {
-			return err
-		}
 		return tx.Delete(store.ListenerRules, ruleKey(c.Region, ref.arn.Name, ref.arn.ListenerID, ref.arn.RuleID))
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.applyRoutes(listener, rules, def)
-	a.refreshInUse(c.Region)
 	return &elbv2.DeleteRuleOutput{}, nil
 }
 
@@ -327,15 +287,7 @@ func (a *API) setRulePriorities(c *call, in *elbv2.SetRulePrioritiesInput) (*elb
 		}
 		want[*rp.RuleArn] = *rp.Priority
 	}
-	type change struct {
-		listener string
-		rules    []lb.Rule
-		def      lb.Action
-	}
-	var (
-		changed []types.Rule
-		applied []change
-	)
+	var changed []types.Rule
 	err := a.cfg.Store.Update(func(tx *store.Tx) error {
 		// Group the changes by listener, checking every rule first.
 		byListener := map[string]*store.ListenerRecord{}
@@ -350,23 +302,19 @@ func (a *API) setRulePriorities(c *call, in *elbv2.SetRulePrioritiesInput) (*elb
 			byListener[aws.ToString(ref.listener.Listener.ListenerArn)] = ref.listener
 		}
 		for _, larn := range slices.Sorted(maps.Keys(byListener)) {
-			l := byListener[larn]
 			p, _ := parseARN(larn)
 			recs, err := rulesOf(tx, c.Region, p)
 			if err != nil {
 				return err
 			}
 			used := map[int32]string{}
-			override := map[string]*types.Rule{}
 			for _, rec := range recs {
 				arn := aws.ToString(rec.Rule.RuleArn)
 				prio := int32(priorityOf(rec.Rule))
 				if np, ok := want[arn]; ok {
 					prio = np
 					rec.Rule.Priority = aws.String(strconv.Itoa(int(np)))
-					r := rec.Rule
-					override[arn] = &r
-					changed = append(changed, r)
+					changed = append(changed, rec.Rule)
 					rp, _ := parseARN(arn)
 					if err := tx.Put(store.ListenerRules, ruleKey(c.Region, rp.Name, rp.ListenerID, rp.RuleID), rec); err != nil {
 						return err
@@ -377,19 +325,11 @@ func (a *API) setRulePriorities(c *call, in *elbv2.SetRulePrioritiesInput) (*elb
 				}
 				used[prio] = arn
 			}
-			rules, def, err := a.routes(tx, c.Region, l, override)
-			if err != nil {
-				return err
-			}
-			applied = append(applied, change{larn, rules, def})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	for _, ch := range applied {
-		a.applyRoutes(ch.listener, ch.rules, ch.def)
 	}
 	slices.SortFunc(changed, func(x, y types.Rule) int { return compare(ruleSortKey(x), ruleSortKey(y)) })
 	return &elbv2.SetRulePrioritiesOutput{Rules: changed}, nil

@@ -6,13 +6,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -72,23 +72,22 @@ func applyHealthCheck(tg *types.TargetGroup, in healthCheckInput) error {
 		tg.HealthCheckPort = aws.String(*in.Port)
 	}
 	if in.Path != nil {
-		if !strings.HasPrefix(*in.Path, "/") || len(*in.Path) > 1024 {
-			return invalid("HealthCheckPath %q is not valid: it starts with / and has at most 1024 characters.", *in.Path)
+		if !strings.HasPrefix(*in.Path, "/") || len(*in.Path) > lb.MaxHealthCheckPathLength {
+			return invalid("HealthCheckPath %q is not valid: it starts with / and has at most %d characters.", *in.Path, lb.MaxHealthCheckPathLength)
 		}
 		tg.HealthCheckPath = aws.String(*in.Path)
 	}
 	for _, r := range []struct {
-		name   string
-		v      *int32
-		lo, hi int32
-		dst    **int32
+		v     *int32
+		limit lb.HealthCheckLimit
+		dst   **int32
 	}{
-		{"HealthCheckIntervalSeconds", in.Interval, 5, 300, &tg.HealthCheckIntervalSeconds},
-		{"HealthCheckTimeoutSeconds", in.Timeout, 2, 120, &tg.HealthCheckTimeoutSeconds},
-		{"HealthyThresholdCount", in.HealthyThreshold, 2, 10, &tg.HealthyThresholdCount},
-		{"UnhealthyThresholdCount", in.UnhealthyThreshold, 2, 10, &tg.UnhealthyThresholdCount},
+		{in.Interval, lb.IntervalLimit, &tg.HealthCheckIntervalSeconds},
+		{in.Timeout, lb.TimeoutLimit, &tg.HealthCheckTimeoutSeconds},
+		{in.HealthyThreshold, lb.HealthyThresholdLimit, &tg.HealthyThresholdCount},
+		{in.UnhealthyThreshold, lb.UnhealthyThresholdLimit, &tg.UnhealthyThresholdCount},
 	} {
-		if err := inRange(r.name, r.v, r.lo, r.hi); err != nil {
+		if err := inRange(r.limit.Member, r.v, r.limit.Min, r.limit.Max); err != nil {
 			return err
 		}
 		if r.v != nil {
@@ -110,27 +109,7 @@ func applyHealthCheck(tg *types.TargetGroup, in healthCheckInput) error {
 	if i, t := aws.ToInt32(tg.HealthCheckIntervalSeconds), aws.ToInt32(tg.HealthCheckTimeoutSeconds); t >= i {
 		return invalid("Health check timeout '%d' must be smaller than the interval '%d'.", t, i)
 	}
-	if err := healthCheckOf(tg).Validate(); err != nil {
-		return invalid("The health check is not valid: %v.", err)
-	}
 	return nil
-}
-
-// healthCheckOf is the data plane's view of a target group's health check.
-func healthCheckOf(tg *types.TargetGroup) lb.HealthCheck {
-	hc := lb.HealthCheck{
-		Protocol:           string(tg.HealthCheckProtocol),
-		Port:               aws.ToString(tg.HealthCheckPort),
-		Path:               aws.ToString(tg.HealthCheckPath),
-		Interval:           time.Duration(aws.ToInt32(tg.HealthCheckIntervalSeconds)) * time.Second,
-		Timeout:            time.Duration(aws.ToInt32(tg.HealthCheckTimeoutSeconds)) * time.Second,
-		HealthyThreshold:   int(aws.ToInt32(tg.HealthyThresholdCount)),
-		UnhealthyThreshold: int(aws.ToInt32(tg.UnhealthyThresholdCount)),
-	}
-	if tg.Matcher != nil {
-		hc.Matcher = aws.ToString(tg.Matcher.HttpCode)
-	}
-	return hc
 }
 
 func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elbv2.CreateTargetGroupOutput, error) {
@@ -198,10 +177,10 @@ func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elb
 		HealthCheckProtocol:        types.ProtocolEnumHttp,
 		HealthCheckPort:            aws.String(lb.TrafficPort),
 		HealthCheckPath:            aws.String(lb.DefaultHealthCheckPath),
-		HealthCheckIntervalSeconds: aws.Int32(int32(lb.DefaultHealthCheckInterval / time.Second)),
-		HealthCheckTimeoutSeconds:  aws.Int32(int32(lb.DefaultHealthCheckTimeout / time.Second)),
-		HealthyThresholdCount:      aws.Int32(lb.DefaultHealthyThreshold),
-		UnhealthyThresholdCount:    aws.Int32(lb.DefaultUnhealthyThreshold),
+		HealthCheckIntervalSeconds: aws.Int32(lb.IntervalLimit.Default),
+		HealthCheckTimeoutSeconds:  aws.Int32(lb.TimeoutLimit.Default),
+		HealthyThresholdCount:      aws.Int32(lb.HealthyThresholdLimit.Default),
+		UnhealthyThresholdCount:    aws.Int32(lb.UnhealthyThresholdLimit.Default),
 		Matcher:                    &types.Matcher{HttpCode: aws.String(lb.DefaultMatcher)},
 	}
 	if err := applyHealthCheck(&tg, healthCheckInput{
@@ -215,7 +194,6 @@ func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elb
 		return nil, err
 	}
 
-	var created *lb.TargetGroup
 	existed := false
 	err := a.cfg.Store.Update(func(tx *store.Tx) error {
 		var existing store.TargetGroupRecord
@@ -232,15 +210,9 @@ func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elb
 		}
 		tg.TargetGroupArn = aws.String(c.targetGroupARN(name, newID()))
 		rec := &store.TargetGroupRecord{TargetGroup: tg, Attributes: defaultAttributes(), Tags: mergeTags(nil, in.Tags)}
-		if created, err = a.newGroup(rec); err != nil {
-			return err
-		}
 		return tx.Put(store.TargetGroups, tgKey(c.Region, name), rec)
 	})
 	if err != nil {
-		if created != nil {
-			created.Close()
-		}
 		return nil, err
 	}
 	out := tg
@@ -248,7 +220,6 @@ func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elb
 	if existed {
 		out.LoadBalancerArns = a.loadBalancersOf(c, *tg.TargetGroupArn)
 	} else {
-		a.addGroup(*tg.TargetGroupArn, created)
 		a.log.Info("target group created", "arn", *tg.TargetGroupArn)
 	}
 	return &elbv2.CreateTargetGroupOutput{TargetGroups: []types.TargetGroup{out}}, nil
@@ -259,59 +230,11 @@ func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elb
 func (a *API) loadBalancersOf(c *call, tgARN string) []string {
 	var lbs []string
 	a.cfg.Store.View(func(tx *store.Tx) error {
-		refs, err := references(tx, c.Region)
+		refs, err := lbrun.References(tx, c.Region)
 		lbs = refs[tgARN]
 		return err
 	})
 	return orEmpty(lbs)
-}
-
-// references maps each target group ARN of a region to the load balancers
-// whose listeners or rules forward to it (sorted).
-func references(tx *store.Tx, region string) (map[string][]string, error) {
-	refs := map[string][]string{}
-	add := func(lbARN string, actions []types.Action) {
-		for _, tg := range actionTargetGroups(actions) {
-			if !slices.Contains(refs[tg], lbARN) {
-				refs[tg] = append(refs[tg], lbARN)
-			}
-		}
-	}
-	err := store.Each(tx, store.Listeners, store.Prefix(region), func(_ string, l *store.ListenerRecord) error {
-		add(aws.ToString(l.Listener.LoadBalancerArn), l.Listener.DefaultActions)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = store.Each(tx, store.ListenerRules, store.Prefix(region), func(_ string, r *store.ListenerRuleRecord) error {
-		if p, ok := parseARN(aws.ToString(r.Rule.RuleArn)); ok {
-			add(p.loadBalancerARN(), r.Rule.Actions)
-		}
-		return nil
-	})
-	for _, v := range refs {
-		slices.Sort(v)
-	}
-	return refs, err
-}
-
-// actionTargetGroups lists the target groups actions forward to.
-func actionTargetGroups(actions []types.Action) []string {
-	var arns []string
-	for _, act := range actions {
-		if act.TargetGroupArn != nil {
-			arns = append(arns, *act.TargetGroupArn)
-		}
-		if act.ForwardConfig != nil {
-			for _, t := range act.ForwardConfig.TargetGroups {
-				if t.TargetGroupArn != nil && !slices.Contains(arns, *t.TargetGroupArn) {
-					arns = append(arns, *t.TargetGroupArn)
-				}
-			}
-		}
-	}
-	return arns
 }
 
 func (a *API) describeTargetGroups(c *call, in *elbv2.DescribeTargetGroupsInput) (*elbv2.DescribeTargetGroupsOutput, error) {
@@ -326,7 +249,7 @@ func (a *API) describeTargetGroups(c *call, in *elbv2.DescribeTargetGroupsInput)
 	}
 	var tgs []types.TargetGroup
 	err := a.cfg.Store.View(func(tx *store.Tx) error {
-		refs, err := references(tx, c.Region)
+		refs, err := lbrun.References(tx, c.Region)
 		if err != nil {
 			return err
 		}
@@ -408,11 +331,6 @@ func (a *API) modifyTargetGroup(c *call, in *elbv2.ModifyTargetGroupInput) (*elb
 	if err != nil {
 		return nil, err
 	}
-	if g := a.group(*tg.TargetGroupArn); g != nil {
-		if err := g.SetHealthCheck(healthCheckOf(&tg)); err != nil {
-			a.log.Error("applying a stored health check failed", "target_group", *tg.TargetGroupArn, "error", err)
-		}
-	}
 	tg.LoadBalancerArns = a.loadBalancersOf(c, *tg.TargetGroupArn)
 	return &elbv2.ModifyTargetGroupOutput{TargetGroups: []types.TargetGroup{tg}}, nil
 }
@@ -431,7 +349,7 @@ func (a *API) deleteTargetGroup(c *call, in *elbv2.DeleteTargetGroupInput) (*elb
 		if err != nil {
 			return err
 		}
-		refs, err := references(tx, c.Region)
+		refs, err := lbrun.References(tx, c.Region)
 		if err != nil {
 			return err
 		}
@@ -445,9 +363,6 @@ func (a *API) deleteTargetGroup(c *call, in *elbv2.DeleteTargetGroupInput) (*elb
 		return nil, err
 	}
 	if deleted {
-		if g := a.removeGroup(arn); g != nil {
-			g.Close()
-		}
 		a.log.Info("target group deleted", "arn", arn)
 	}
 	return &elbv2.DeleteTargetGroupOutput{}, nil
@@ -475,17 +390,6 @@ var attributeDefaults = map[string]string{
 }
 
 func defaultAttributes() map[string]string { return maps.Clone(attributeDefaults) }
-
-// appliedAttributes picks the attributes the data plane applies.
-func appliedAttributes(attrs map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, k := range []string{lb.AttrDeregistrationDelay, lb.AttrSlowStart, lb.AttrAlgorithm} {
-		if v, ok := attrs[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
 
 // validateAttribute checks one key/value as ELBv2 does.
 func validateAttribute(k, v string) error {
@@ -608,7 +512,7 @@ func (a *API) modifyTargetGroupAttributes(c *call, in *elbv2.ModifyTargetGroupAt
 			attrs = defaultAttributes()
 		}
 		maps.Copy(attrs, changes)
-		if _, err := lb.ParseAttributes(lb.DefaultAttributes(), appliedAttributes(attrs)); err != nil {
+		if _, err := lb.ParseAttributes(lb.DefaultAttributes(), lbrun.AppliedAttributes(attrs)); err != nil {
 			return invalid("The attributes are not valid: %v.", err)
 		}
 		rec.Attributes = attrs
@@ -616,11 +520,6 @@ func (a *API) modifyTargetGroupAttributes(c *call, in *elbv2.ModifyTargetGroupAt
 	})
 	if err != nil {
 		return nil, err
-	}
-	if g := a.group(*in.TargetGroupArn); g != nil {
-		if err := g.SetAttributes(appliedAttributes(attrs)); err != nil {
-			a.log.Error("applying stored attributes failed", "target_group", *in.TargetGroupArn, "error", err)
-		}
 	}
 	return &elbv2.ModifyTargetGroupAttributesOutput{Attributes: attributeList(attrs)}, nil
 }

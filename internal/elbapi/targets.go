@@ -1,6 +1,7 @@
 package elbapi
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/lb"
+	"github.com/ecsd/ecsd/internal/lbrun"
 	"github.com/ecsd/ecsd/internal/store"
 )
 
@@ -55,97 +57,49 @@ func checkTarget(tg *types.TargetGroup, t types.TargetDescription, keepPort bool
 	return out, nil
 }
 
-func sameTarget(a, b types.TargetDescription) bool {
-	return aws.ToString(a.Id) == aws.ToString(b.Id) && aws.ToInt32(a.Port) == aws.ToInt32(b.Port)
-}
-
-// describeState is the live health of one address; unused with
-// Target.NotRegistered when there is no live group.
-func describeState(g *lb.TargetGroup, addr string) lb.TargetHealth {
-	if g == nil {
-		return lb.TargetHealth{State: lb.StateUnused, Reason: lb.ReasonNotRegistered}
-	}
-	return g.DescribeTargetHealth(addr)[0].Health
-}
-
-// register adds targets (already checked) to a target group, in the
-// store and in the data plane.
+// register adds targets (already checked) to a target group's stored
+// targets; lbrun registers them in the data plane. A target still
+// draining is refused.
 func (a *API) register(c *call, arn string, targets []types.TargetDescription) error {
-	var add []string
-	err := a.cfg.Store.Update(func(tx *store.Tx) error {
+	return a.cfg.Store.Update(func(tx *store.Tx) error {
 		rec, err := a.getTargetGroup(tx, c, arn)
 		if err != nil {
 			return err
 		}
-		g := a.group(arn)
+		changed := false
 		for _, t := range targets {
-			addr := targetAddr(rec.TargetGroup.TargetType, t)
-			if describeState(g, addr).State == lb.StateDraining {
+			added, err := lbrun.AddTarget(rec, t, c.Now)
+			if errors.Is(err, lbrun.ErrTargetDraining) {
 				return errf(invalidTarget, "Target %s:%d is still draining from target group %s; register it again when draining ends (deregistration_delay.timeout_seconds).", *t.Id, *t.Port, arn)
 			}
-			if !slices.ContainsFunc(rec.Targets, func(x types.TargetDescription) bool { return sameTarget(x, t) }) {
-				rec.Targets = append(rec.Targets, t)
-				add = append(add, addr)
+			if err != nil {
+				return err
 			}
+			changed = changed || added
 		}
-		if len(add) == 0 {
+		if !changed {
 			return nil
 		}
 		return tx.Put(store.TargetGroups, tgKey(c.Region, *rec.TargetGroup.TargetGroupName), rec)
 	})
-	if err != nil {
-		return err
-	}
-	if g := a.group(arn); g != nil && len(add) > 0 {
-		if err := g.Register(add...); err != nil {
-			a.log.Error("registering stored targets in the data plane failed", "target_group", arn, "error", err)
-		}
-	}
-	return nil
 }
 
-// deregister removes targets (already checked) from a target group and
-// starts draining them. strict: a target neither registered nor draining
-// is an InvalidTarget error; otherwise it is skipped. It returns the
-// channels that close when each target has drained.
-func (a *API) deregister(c *call, arn string, targets []types.TargetDescription, strict bool) ([]<-chan struct{}, error) {
-	var drain []string
-	err := a.cfg.Store.Update(func(tx *store.Tx) error {
+// deregister removes targets (already checked) from a target group's
+// stored targets, recording their drains; lbrun drains them. A target
+// neither registered nor draining is an InvalidTarget error.
+func (a *API) deregister(c *call, arn string, targets []types.TargetDescription) error {
+	return a.cfg.Store.Update(func(tx *store.Tx) error {
 		rec, err := a.getTargetGroup(tx, c, arn)
 		if err != nil {
 			return err
 		}
-		g := a.group(arn)
 		for _, t := range targets {
-			addr := targetAddr(rec.TargetGroup.TargetType, t)
-			i := slices.IndexFunc(rec.Targets, func(x types.TargetDescription) bool { return sameTarget(x, t) })
-			switch {
-			case i >= 0:
-				rec.Targets = slices.Delete(rec.Targets, i, i+1)
-				drain = append(drain, addr)
-			case describeState(g, addr).State == lb.StateDraining:
-				drain = append(drain, addr) // already draining: same channel
-			case strict:
+			if registered, draining := lbrun.RemoveTarget(rec, t, c.Now); !registered && !draining {
 				return errf(invalidTarget, "Target %s:%d is not registered in target group %s.", *t.Id, *t.Port, arn)
 			}
 		}
 		return tx.Put(store.TargetGroups, tgKey(c.Region, *rec.TargetGroup.TargetGroupName), rec)
 	})
-	if err != nil {
-		return nil, err
-	}
-	var done []<-chan struct{}
-	if g := a.group(arn); g != nil {
-		for _, addr := range drain {
-			ch, err := g.Deregister(addr)
-			if err != nil {
-				a.log.Error("deregistering a target in the data plane failed", "target_group", arn, "target", addr, "error", err)
-				continue
-			}
-			done = append(done, ch)
-		}
-	}
-	return done, nil
 }
 
 func (a *API) readTargetGroup(c *call, arn string) (*store.TargetGroupRecord, error) {
@@ -171,7 +125,7 @@ func (a *API) checkTargets(c *call, arn *string, targets []types.TargetDescripti
 		if err != nil {
 			return nil, nil, err
 		}
-		if !slices.ContainsFunc(out, func(x types.TargetDescription) bool { return sameTarget(x, ct) }) {
+		if !slices.ContainsFunc(out, func(x types.TargetDescription) bool { return lbrun.SameTarget(x, ct) }) {
 			out = append(out, ct)
 		}
 	}
@@ -200,7 +154,7 @@ func (a *API) deregisterTargets(c *call, in *elbv2.DeregisterTargetsInput) (*elb
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.deregister(c, *in.TargetGroupArn, targets, true); err != nil {
+	if err := a.deregister(c, *in.TargetGroupArn, targets); err != nil {
 		return nil, err
 	}
 	return &elbv2.DeregisterTargetsOutput{}, nil
@@ -216,19 +170,24 @@ func (a *API) describeTargetHealth(c *call, in *elbv2.DescribeTargetHealthInput)
 			return nil, invalid("Include %q is not valid: use AnomalyDetection or All.", inc)
 		}
 	}
-	g := a.group(*in.TargetGroupArn)
-	if g == nil {
-		return nil, &awsproto.Error{Type: "HealthUnavailable", Message: "The health of target group " + *in.TargetGroupArn + " is not available: its data plane is not running.", Status: http.StatusInternalServerError}
-	}
+	arn := *in.TargetGroupArn
+	unavailable := &awsproto.Error{Type: "HealthUnavailable", Message: "The health of target group " + arn + " is not available: its data plane is not running.", Status: http.StatusInternalServerError}
 	tg := &rec.TargetGroup
-	all := g.DescribeTargetHealth()
+	all, ok := a.live.DescribeTargetHealth(arn)
+	if !ok {
+		return nil, unavailable
+	}
+	one := func(t types.TargetDescription) []lb.TargetDescription {
+		d, _ := a.live.DescribeTargetHealth(arn, lbrun.TargetAddr(tg.TargetType, t))
+		return d
+	}
 	var descs []lb.TargetDescription
 	if len(targets) == 0 {
 		descs = all
 	} else {
 		for _, t := range targets {
 			if t.Port != nil {
-				descs = append(descs, g.DescribeTargetHealth(targetAddr(tg.TargetType, t))...)
+				descs = append(descs, one(t)...)
 				continue
 			}
 			// No port: every registration of the Id.
@@ -240,7 +199,7 @@ func (a *API) describeTargetHealth(c *call, in *elbv2.DescribeTargetHealthInput)
 			}
 			if len(descs) == n {
 				t.Port = tg.Port
-				descs = append(descs, g.DescribeTargetHealth(targetAddr(tg.TargetType, t))...)
+				descs = append(descs, one(t)...)
 			}
 		}
 	}
@@ -251,7 +210,7 @@ func (a *API) describeTargetHealth(c *call, in *elbv2.DescribeTargetHealthInput)
 		if d.Health.Description != "" {
 			th.Description = aws.String(d.Health.Description)
 		}
-		if i := slices.IndexFunc(rec.Targets, func(x types.TargetDescription) bool { return sameTarget(x, t) }); i >= 0 {
+		if i := slices.IndexFunc(rec.Targets, func(x types.TargetDescription) bool { return lbrun.SameTarget(x, t) }); i >= 0 {
 			t.AvailabilityZone = rec.Targets[i].AvailabilityZone
 		}
 		out = append(out, types.TargetHealthDescription{Target: &t, HealthCheckPort: aws.String(d.HealthCheckPort), TargetHealth: th})

@@ -103,7 +103,7 @@ func TestTargetHealthStates(t *testing.T) {
 	if status, _ := get(t, listenerURL(l)+"/", ""); status != http.StatusServiceUnavailable {
 		t.Fatalf("a request to a group with only a draining target: %d", status)
 	}
-	done, err := e.api.DeregisterTarget(tg, b.port) // the same draining: its channel
+	done, err := e.live.DeregisterTarget(tg, b.port) // the same draining: its channel
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,17 +13,51 @@ import (
 // was registered with".
 const TrafficPort = "traffic-port"
 
-// Health-check and attribute defaults (ELBv2 for an HTTP target group of an
-// Application Load Balancer).
+// HealthCheckLimit is ELBv2's range and default of one numeric member of a
+// target group's health check (seconds, or a count of checks).
+type HealthCheckLimit struct {
+	Member   string // the ELBv2 API member it bounds
+	Min, Max int32
+	Default  int32
+}
+
+// The health-check rules of an HTTP target group of an Application Load
+// Balancer, defined once: elbapi validates requests and fills in defaults
+// with them, [HealthCheck.WithDefaults] and [HealthCheck.Validate] apply
+// them to the data plane. The timeout must also be below the interval.
+var (
+	IntervalLimit           = HealthCheckLimit{Member: "HealthCheckIntervalSeconds", Min: 5, Max: 300, Default: 30}
+	TimeoutLimit            = HealthCheckLimit{Member: "HealthCheckTimeoutSeconds", Min: 2, Max: 120, Default: 5}
+	HealthyThresholdLimit   = HealthCheckLimit{Member: "HealthyThresholdCount", Min: 2, Max: 10, Default: 5}
+	UnhealthyThresholdLimit = HealthCheckLimit{Member: "UnhealthyThresholdCount", Min: 2, Max: 10, Default: 2}
+)
+
+// Health-check and attribute defaults that are not numeric limits.
 const (
 	DefaultHealthCheckPath     = "/"
-	DefaultHealthCheckInterval = 30 * time.Second
-	DefaultHealthCheckTimeout  = 5 * time.Second
-	DefaultHealthyThreshold    = 5
-	DefaultUnhealthyThreshold  = 2
+	MaxHealthCheckPathLength   = 1024
 	DefaultMatcher             = "200"
 	DefaultDeregistrationDelay = 300 * time.Second
 )
+
+// seconds is a limit's value as a duration.
+func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
+
+// checkSeconds checks a duration against a limit in whole seconds.
+func (l HealthCheckLimit) checkSeconds(what string, d time.Duration) error {
+	if d < seconds(l.Min) || d > seconds(l.Max) || d%time.Second != 0 {
+		return fmt.Errorf("%s %v must be a whole number of seconds in %d-%d", what, d, l.Min, l.Max)
+	}
+	return nil
+}
+
+// checkCount checks a count against a limit.
+func (l HealthCheckLimit) checkCount(what string, n int) error {
+	if n < int(l.Min) || n > int(l.Max) {
+		return fmt.Errorf("%s %d must be in %d-%d", what, n, l.Min, l.Max)
+	}
+	return nil
+}
 
 // Algorithm is a load_balancing.algorithm.type value.
 type Algorithm string
@@ -57,10 +91,10 @@ type HealthCheck struct {
 	Protocol           string        // "HTTP" (the only one supported)
 	Port               string        // TrafficPort or a port number
 	Path               string        // default "/"
-	Interval           time.Duration // 5s–300s, default 30s
-	Timeout            time.Duration // 2s–120s and < Interval, default 5s
-	HealthyThreshold   int           // 2–10, default 5
-	UnhealthyThreshold int           // 2–10, default 2
+	Interval           time.Duration // IntervalLimit
+	Timeout            time.Duration // TimeoutLimit, and < Interval
+	HealthyThreshold   int           // HealthyThresholdLimit
+	UnhealthyThreshold int           // UnhealthyThresholdLimit
 	Matcher            string        // "200", "200,202", "200-299"; default "200"
 }
 
@@ -76,16 +110,16 @@ func (hc HealthCheck) WithDefaults() HealthCheck {
 		hc.Path = DefaultHealthCheckPath
 	}
 	if hc.Interval == 0 {
-		hc.Interval = DefaultHealthCheckInterval
+		hc.Interval = seconds(IntervalLimit.Default)
 	}
 	if hc.Timeout == 0 {
-		hc.Timeout = DefaultHealthCheckTimeout
+		hc.Timeout = seconds(TimeoutLimit.Default)
 	}
 	if hc.HealthyThreshold == 0 {
-		hc.HealthyThreshold = DefaultHealthyThreshold
+		hc.HealthyThreshold = int(HealthyThresholdLimit.Default)
 	}
 	if hc.UnhealthyThreshold == 0 {
-		hc.UnhealthyThreshold = DefaultUnhealthyThreshold
+		hc.UnhealthyThreshold = int(UnhealthyThresholdLimit.Default)
 	}
 	if hc.Matcher == "" {
 		hc.Matcher = DefaultMatcher
@@ -105,23 +139,23 @@ func (hc HealthCheck) Validate() error {
 			return fmt.Errorf("health check port %q must be %q or 1-65535", hc.Port, TrafficPort)
 		}
 	}
-	if !strings.HasPrefix(hc.Path, "/") || len(hc.Path) > 1024 {
-		return fmt.Errorf("health check path %q must start with / and be at most 1024 characters", hc.Path)
+	if !strings.HasPrefix(hc.Path, "/") || len(hc.Path) > MaxHealthCheckPathLength {
+		return fmt.Errorf("health check path %q must start with / and be at most %d characters", hc.Path, MaxHealthCheckPathLength)
 	}
-	if hc.Interval < 5*time.Second || hc.Interval > 300*time.Second || hc.Interval%time.Second != 0 {
-		return fmt.Errorf("health check interval %v must be a whole number of seconds in 5-300", hc.Interval)
+	if err := IntervalLimit.checkSeconds("health check interval", hc.Interval); err != nil {
+		return err
 	}
-	if hc.Timeout < 2*time.Second || hc.Timeout > 120*time.Second || hc.Timeout%time.Second != 0 {
-		return fmt.Errorf("health check timeout %v must be a whole number of seconds in 2-120", hc.Timeout)
+	if err := TimeoutLimit.checkSeconds("health check timeout", hc.Timeout); err != nil {
+		return err
 	}
 	if hc.Timeout >= hc.Interval {
 		return fmt.Errorf("health check timeout %v must be smaller than the interval %v", hc.Timeout, hc.Interval)
 	}
-	if hc.HealthyThreshold < 2 || hc.HealthyThreshold > 10 {
-		return fmt.Errorf("healthy threshold %d must be in 2-10", hc.HealthyThreshold)
+	if err := HealthyThresholdLimit.checkCount("healthy threshold", hc.HealthyThreshold); err != nil {
+		return err
 	}
-	if hc.UnhealthyThreshold < 2 || hc.UnhealthyThreshold > 10 {
-		return fmt.Errorf("unhealthy threshold %d must be in 2-10", hc.UnhealthyThreshold)
+	if err := UnhealthyThresholdLimit.checkCount("unhealthy threshold", hc.UnhealthyThreshold); err != nil {
+		return err
 	}
 	if _, err := ParseMatcher(hc.Matcher); err != nil {
 		return err

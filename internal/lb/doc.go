@@ -1,8 +1,8 @@
 // Package lb is ecsd's load-balancer data plane: target groups with ELBv2
 // health checks and connection draining, and an HTTP listener that forwards
 // requests to them the way an Application Load Balancer does. It has no
-// API of its own; the ELBv2 operations (internal/elbapi) build and modify
-// these types.
+// API of its own; internal/lbrun builds and modifies these types from the
+// ELBv2 state internal/elbapi stores.
 //
 // Vocabulary (ELBv2's own):
 //   - target: a host:port registered in a [TargetGroup]; the port is the
@@ -32,9 +32,16 @@
 //     to the default action. A [Forward] action spreads requests over
 //     weighted target groups by smooth weighted round robin, so proportions
 //     are exact and deterministic.
-//   - listener: [Listener] is a real socket on 127.0.0.1 serving a Router;
-//     if the requested port is taken (or privileged) it falls back to a
-//     free port and reports the one it got.
+//   - listener: [Listener] is a real socket on 127.0.0.1 serving a Router,
+//     on the port asked for and no other: [Bind] reports a port that is
+//     taken or privileged as a [PortError]; [Serve] serves a socket bound
+//     beforehand.
+//   - resume: [TargetGroup.Resume] registers a target in its last known
+//     health (after a restart); [TargetGroup.DeregisterBy] drains until a
+//     given deadline (a stored one).
+//   - health-check limits: [IntervalLimit], [TimeoutLimit],
+//     [HealthyThresholdLimit], [UnhealthyThresholdLimit]: ELBv2's ranges
+//     and defaults, the one table API validation and the data plane use.
 //   - forwarder: the Router forwards a request synchronously on the
 //     listener's handler goroutine, with no http.Transport and no
 //     httputil.ReverseProxy: each target has a pool of keep-alive HTTP/1.1

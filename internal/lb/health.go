@@ -46,6 +46,11 @@ type TargetHealth struct {
 	Description string
 }
 
+// DrainingHealth is the health of a deregistered target while it drains.
+func DrainingHealth() TargetHealth {
+	return TargetHealth{StateDraining, ReasonDeregistrationInProgress, descDeregistration}
+}
+
 // ProbeResult is the outcome of one health check.
 type ProbeResult struct {
 	StatusCode int   // HTTP status, when a response arrived
@@ -84,6 +89,17 @@ func NewHealthMachine(hc HealthCheck) *HealthMachine {
 		unhealthyThreshold: hc.UnhealthyThreshold,
 		matcher:            m,
 		health:             TargetHealth{StateInitial, ReasonRegistrationInProgress, descRegistrationInProgress},
+	}
+}
+
+// resume sets the machine's state to a target's last known health (after
+// a restart), with no consecutive results counted yet.
+func (m *HealthMachine) resume(h TargetHealth) {
+	switch h.State {
+	case StateHealthy:
+		m.health = TargetHealth{State: StateHealthy}
+	case StateUnhealthy:
+		m.health = h
 	}
 }
 

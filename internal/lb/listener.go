@@ -24,22 +24,63 @@ type ListenerConfig struct {
 
 // Listener is a real socket serving a [Router].
 type Listener struct {
-	ln        net.Listener
-	srv       *http.Server
-	router    *Router
-	requested int
-	done      chan struct{}
-	log       *slog.Logger
+	ln     net.Listener
+	srv    *http.Server
+	router *Router
+	done   chan struct{}
+	log    *slog.Logger
 }
 
-// Listen opens the socket and starts serving. If the requested port is in
-// use, or privileged and the process may not bind it (port 80 as a normal
-// user), it falls back to a free port: Port reports the one actually bound
-// and FellBack whether that happened.
-func Listen(cfg ListenerConfig) (*Listener, error) {
-	if cfg.Host == "" {
-		cfg.Host = "127.0.0.1"
+// Why a port cannot be bound ([PortError.Cause]).
+var (
+	ErrPortInUse      = errors.New("another program is listening on it")
+	ErrPortPrivileged = errors.New("it is a privileged port this process may not bind")
+)
+
+// PortError says that a listener's port could not be bound.
+type PortError struct {
+	Addr  string // host:port asked for
+	Port  int
+	Cause error // ErrPortInUse, ErrPortPrivileged, or the system's error
+}
+
+func (e *PortError) Error() string { return fmt.Sprintf("cannot listen on %s: %v", e.Addr, e.Cause) }
+
+func (e *PortError) Unwrap() error { return e.Cause }
+
+// Bind opens a TCP socket on host:port (host default 127.0.0.1). It never
+// falls back to another port: a port that is taken or privileged is a
+// *PortError saying which.
+func Bind(host string, port int) (net.Listener, error) {
+	if host == "" {
+		host = "127.0.0.1"
 	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		err = ErrPortInUse
+	case errors.Is(err, syscall.EACCES):
+		err = ErrPortPrivileged
+	}
+	return nil, &PortError{Addr: addr, Port: port, Cause: err}
+}
+
+// Listen binds cfg.Host:cfg.Port (see [Bind]) and starts serving.
+func Listen(cfg ListenerConfig) (*Listener, error) {
+	ln, err := Bind(cfg.Host, cfg.Port)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(ln, cfg)
+}
+
+// Serve starts serving cfg's rules on a socket already bound (Host and
+// Port of cfg are ignored). The Listener owns ln from then on, also when
+// Serve fails.
+func Serve(ln net.Listener, cfg ListenerConfig) (*Listener, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -48,24 +89,14 @@ func Listen(cfg ListenerConfig) (*Listener, error) {
 	}
 	router, err := NewRouter(cfg.Rules, cfg.DefaultAction, cfg.Router)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
-	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	refused := err
-	if err != nil && cfg.Port != 0 && (errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES)) {
-		ln, err = net.Listen("tcp", net.JoinHostPort(cfg.Host, "0"))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	ln = clientListener{ln}
 	l := &Listener{
-		ln:        ln,
-		router:    router,
-		requested: cfg.Port,
-		done:      make(chan struct{}),
-		log:       cfg.Logger,
+		ln:     clientListener{ln},
+		router: router,
+		done:   make(chan struct{}),
+		log:    cfg.Logger,
 		srv: &http.Server{
 			Handler:           router,
 			ReadHeaderTimeout: 60 * time.Second,
@@ -73,9 +104,6 @@ func Listen(cfg ListenerConfig) (*Listener, error) {
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 			ConnContext:       connContext, // client disconnects reach the forwarder
 		},
-	}
-	if l.FellBack() {
-		l.log.Warn("listener port not available, using a free one", "requested", cfg.Port, "port", l.Port(), "reason", refused)
 	}
 	go l.serve()
 	return l, nil
@@ -101,12 +129,6 @@ func (l *Listener) Addr() string { return l.ln.Addr().String() }
 
 // Port returns the bound port.
 func (l *Listener) Port() int { return l.ln.Addr().(*net.TCPAddr).Port }
-
-// Requested returns the port asked for.
-func (l *Listener) Requested() int { return l.requested }
-
-// FellBack reports whether the requested port was taken and another used.
-func (l *Listener) FellBack() bool { return l.requested != 0 && l.requested != l.Port() }
 
 // URL returns http://host:port.
 func (l *Listener) URL() string { return "http://" + l.Addr() }

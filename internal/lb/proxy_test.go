@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -358,32 +359,38 @@ func TestProxyErrors(t *testing.T) {
 	}
 }
 
-func TestListenerFallsBackWhenPortTaken(t *testing.T) {
+// A taken port is an error naming it: a listener never moves to another
+// port.
+func TestListenerRefusesTakenPort(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer taken.Close()
 	port := taken.Addr().(*net.TCPAddr).Port
+	_, err = Listen(ListenerConfig{Port: port, DefaultAction: FixedResponse{StatusCode: 200, Body: "ok"}})
+	var pe *PortError
+	if !errors.As(err, &pe) {
+		t.Fatalf("listening on a taken port: %v, want a *PortError", err)
+	}
+	if !errors.Is(err, ErrPortInUse) {
+		t.Errorf("cause: %v, want ErrPortInUse", pe.Cause)
+	}
+	if pe.Port != port {
+		t.Errorf("port in the error: %d, want %d", pe.Port, port)
+	}
+	if !strings.Contains(err.Error(), strconv.Itoa(port)) {
+		t.Errorf("the message does not name the port: %v", err)
+	}
+	taken.Close()
 	l, err := Listen(ListenerConfig{Port: port, DefaultAction: FixedResponse{StatusCode: 200, Body: "ok"}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("listening on the port once free: %v", err)
 	}
 	defer l.Close()
-	if !l.FellBack() || l.Port() == port || l.Requested() != port {
-		t.Fatalf("port %d requested %d fellBack %v", l.Port(), l.Requested(), l.FellBack())
+	if l.Port() != port {
+		t.Errorf("bound port %d, want %d", l.Port(), port)
 	}
 	if code, body := get(t, l.URL()+"/"); code != 200 || body != "ok" {
 		t.Fatalf("%d %q", code, body)
-	}
-	free := l.Port()
-	l.Close()
-	l2, err := Listen(ListenerConfig{Port: free, DefaultAction: FixedResponse{StatusCode: 200}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l2.Close()
-	if l2.FellBack() || l2.Port() != free {
-		t.Fatalf("free port %d: got %d", free, l2.Port())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ecsd/ecsd/internal/clock"
 )
@@ -214,6 +215,24 @@ func (tg *TargetGroup) SetInUse(inUse bool) {
 // as it is; one still draining is refused with ErrTargetDraining. Each new
 // target starts initial and is checked at once, then every interval.
 func (tg *TargetGroup) Register(addrs ...string) error {
+	return tg.register(TargetHealth{}, addrs)
+}
+
+// Resume registers targets that were registered before ecsd restarted, in
+// their last known state h (initial, healthy or unhealthy) instead of
+// initial: a healthy target serves at once. Checks start at once, as for
+// Register, and move it from there with the usual thresholds.
+func (tg *TargetGroup) Resume(h TargetHealth, addrs ...string) error {
+	switch h.State {
+	case StateInitial, StateHealthy, StateUnhealthy:
+	default:
+		return fmt.Errorf("resuming targets of %s in state %q: only initial, healthy and unhealthy are checked states", tg.name, h.State)
+	}
+	return tg.register(h, addrs)
+}
+
+// register adds targets starting in state h (zero: initial).
+func (tg *TargetGroup) register(h TargetHealth, addrs []string) error {
 	type parsed struct {
 		addr string
 		port int
@@ -245,6 +264,9 @@ func (tg *TargetGroup) Register(addrs ...string) error {
 		aborted, abort := context.WithCancel(context.Background())
 		t := &Target{addr: p.addr, port: p.port, seq: tg.seq, done: make(chan struct{}),
 			aborted: aborted, abort: abort, machine: NewHealthMachine(tg.hc)}
+		if h.State != "" {
+			t.machine.resume(h)
+		}
 		t.health = t.machine.Health()
 		t.pool.addr = p.addr
 		ctx, cancel := context.WithCancel(tg.ctx)
@@ -253,7 +275,7 @@ func (tg *TargetGroup) Register(addrs ...string) error {
 		tg.active = append(tg.active, t)
 		tg.wg.Add(1)
 		go tg.checkLoop(ctx, t)
-		tg.log.Info("target registered", "target", p.addr)
+		tg.log.Info("target registered", "target", p.addr, "state", t.health.State)
 	}
 	return nil
 }
@@ -263,6 +285,20 @@ func (tg *TargetGroup) Register(addrs ...string) error {
 // zero or the deregistration delay expires. The returned channel is closed
 // then. Deregistering a draining target returns the same channel.
 func (tg *TargetGroup) Deregister(addr string) (<-chan struct{}, error) {
+	return tg.deregister(addr, time.Time{})
+}
+
+// DeregisterBy is Deregister with the drain's deadline given (a stored
+// deregistration time plus the delay) instead of now plus the
+// deregistration delay. A deadline already past ends the drain at once.
+func (tg *TargetGroup) DeregisterBy(addr string, deadline time.Time) (<-chan struct{}, error) {
+	if deadline.IsZero() {
+		return nil, fmt.Errorf("deregistering %s from %s: no deadline", addr, tg.name)
+	}
+	return tg.deregister(addr, deadline)
+}
+
+func (tg *TargetGroup) deregister(addr string, deadline time.Time) (<-chan struct{}, error) {
 	tg.mu.Lock()
 	t, ok := tg.targets[addr]
 	if !ok {
@@ -276,8 +312,11 @@ func (tg *TargetGroup) Deregister(addr string) (<-chan struct{}, error) {
 	t.draining.Store(true)
 	t.stopChecks()
 	tg.active = slices.DeleteFunc(tg.active, func(x *Target) bool { return x == t })
-	t.health = TargetHealth{StateDraining, ReasonDeregistrationInProgress, descDeregistration}
+	t.health = DrainingHealth()
 	delay := tg.attrs.DeregistrationDelay
+	if !deadline.IsZero() {
+		delay = deadline.Sub(tg.clk.Now())
+	}
 	idle := t.inflight.Load() == 0
 	if !idle && delay > 0 {
 		t.drainTimer = tg.clk.AfterFunc(delay, func() { tg.finishDrain(t, true) })

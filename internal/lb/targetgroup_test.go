@@ -477,3 +477,85 @@ func TestSetAttributesAndHealthCheck(t *testing.T) {
 		t.Fatal("health check not updated")
 	}
 }
+
+// DeregisterBy drains until the given deadline, not the group's delay.
+func TestDeregisterByDeadline(t *testing.T) {
+	h := newHarness(t, TargetGroupConfig{Attributes: map[string]string{AttrDeregistrationDelay: "300"}})
+	const a = "127.0.0.1:8080"
+	h.tg.Register(a)
+	h.waitChecks(1)
+	ta := h.tg.acquire()
+	done, err := h.tg.DeregisterBy(a, h.clk.Now().Add(7*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Advance(7*time.Second - time.Nanosecond)
+	select {
+	case <-done:
+		t.Fatal("drain ended before its deadline")
+	default:
+	}
+	h.clk.Advance(time.Nanosecond)
+	select {
+	case <-done:
+	case <-time.After(guard):
+		t.Fatal("drain did not end at its deadline (it used the group's 300 s delay)")
+	}
+	if ev := <-h.drained; ev != (drainEvent{a, true}) {
+		t.Fatalf("drained %+v, want timed out", ev)
+	}
+	h.tg.release(ta)
+
+	// A deadline already past ends the drain at once.
+	const b = "127.0.0.1:8081"
+	h.tg.Register(b)
+	tb := h.tg.acquire()
+	done, _ = h.tg.DeregisterBy(b, h.clk.Now().Add(-time.Second))
+	select {
+	case <-done:
+	default:
+		t.Fatal("a drain whose deadline has passed is still going")
+	}
+	h.tg.release(tb)
+	if _, err := h.tg.DeregisterBy(b, time.Time{}); err == nil {
+		t.Error("DeregisterBy without a deadline was accepted")
+	}
+}
+
+// Resume starts targets in their last known state; checks then move them
+// with the usual thresholds.
+func TestResumeKeepsLastKnownHealth(t *testing.T) {
+	h := newHarness(t, TargetGroupConfig{HealthCheck: HealthCheck{HealthyThreshold: 2, UnhealthyThreshold: 2}})
+	const a, b = "127.0.0.1:8080", "127.0.0.1:8081"
+	h.prober.set(a, ProbeResult{StatusCode: 500})
+	if err := h.tg.Resume(TargetHealth{State: StateHealthy}, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.state(a); got.State != StateHealthy {
+		t.Fatalf("resumed healthy target, before any check: %+v", got)
+	}
+	if x := h.tg.acquire(); x == nil || x.Addr() != a {
+		t.Fatalf("a resumed healthy target does not receive requests: %v", x)
+	} else {
+		h.tg.release(x)
+	}
+	h.waitChecks(1)
+	if got := h.state(a); got.State != StateHealthy {
+		t.Fatalf("one failure moved a resumed healthy target: %+v", got)
+	}
+	h.tick(1)
+	if got := h.state(a); got.State != StateUnhealthy {
+		t.Fatalf("two failures (the unhealthy threshold) left it %+v", got)
+	}
+
+	unhealthy := TargetHealth{StateUnhealthy, ReasonTimeout, descTimeout}
+	if err := h.tg.Resume(unhealthy, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.state(b); got != unhealthy {
+		t.Fatalf("resumed unhealthy target: %+v", got)
+	}
+	if err := h.tg.Resume(TargetHealth{State: StateDraining}, "127.0.0.1:8082"); err == nil {
+		t.Error("resuming in state draining was accepted")
+	}
+}

@@ -82,6 +82,10 @@ type TaskRecord struct {
 	// Targets are the targets the task runner registered for the task and
 	// has not deregistered yet.
 	Targets []TaskTarget `json:",omitempty"`
+	// Draining are the targets the task runner deregistered when the task
+	// was told to stop: the task stays DEACTIVATING until their drains end,
+	// also across an ecsd restart.
+	Draining []TaskTarget `json:",omitempty"`
 }
 
 // TaskTarget is a task's registration in a target group.

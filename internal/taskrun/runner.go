@@ -154,11 +154,12 @@ func (r *Runner) HandleEvent(ev driver.Event) {
 
 // unfinished is a task the pass looks at.
 type unfinished struct {
-	key     string
-	task    types.Task
-	td      types.TaskDefinition
-	lbs     []types.LoadBalancer
-	targets []store.TaskTarget
+	key      string
+	task     types.Task
+	td       types.TaskDefinition
+	lbs      []types.LoadBalancer
+	targets  []store.TaskTarget
+	draining []store.TaskTarget
 }
 
 // Pass takes one step for every task that needs one, and forgets tasks
@@ -178,7 +179,7 @@ func (r *Runner) Pass(ctx context.Context) error {
 			if step == StepNone {
 				return nil
 			}
-			u := unfinished{key: key, task: rec.Task, lbs: rec.LoadBalancers, targets: rec.Targets}
+			u := unfinished{key: key, task: rec.Task, lbs: rec.LoadBalancers, targets: rec.Targets, draining: rec.Draining}
 			if step == StepStart {
 				td, err := taskDefinition(tx, key, aws.ToString(rec.Task.TaskDefinitionArn))
 				if err != nil {
@@ -305,12 +306,13 @@ func (r *Runner) step(ctx context.Context, u unfinished) error {
 	case StepDeactivate:
 		return r.deactivate(ctx, u)
 	case StepStop:
-		if r.draining(arn) {
+		if r.draining(ctx, u) {
 			return nil // the deactivation's drain ends first
 		}
-		ok, err := r.update(u.key, step, func(t *types.Task) {
-			t.LastStatus = aws.String(ecsmodel.TaskStopping)
-			t.StoppingAt = aws.Time(now)
+		ok, err := r.updateRecord(u.key, step, func(rec *store.TaskRecord) {
+			rec.Draining = nil
+			rec.Task.LastStatus = aws.String(ecsmodel.TaskStopping)
+			rec.Task.StoppingAt = aws.Time(now)
 		})
 		if err != nil || !ok {
 			return err

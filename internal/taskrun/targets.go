@@ -24,7 +24,10 @@ import (
 //     finish); "deregistered 1 targets" and "has begun draining
 //     connections on 1 tasks". The task stays DEACTIVATING until every
 //     drain has ended (idle or deregistration delay), and only then is it
-//     stopped (SIGTERM, then SIGKILL after stopTimeout).
+//     stopped (SIGTERM, then SIGKILL after stopTimeout). The draining
+//     targets are stored with the task (TaskRecord.Draining): after an
+//     ecsd restart the runner looks the drains up again (the load balancer
+//     resumes them until their stored deadlines) and still waits.
 //   - A task that ends by itself is deregistered when it is recorded
 //     STOPPED, without waiting: nothing serves there any more.
 
@@ -97,31 +100,18 @@ func (r *Runner) failRegistration(u unfinished, cause error) error {
 	return err
 }
 
-// deactivate deregisters the task's targets and records it DEACTIVATING;
-// the stop waits until the drains end.
+// deactivate deregisters the task's targets and records it DEACTIVATING
+// with its draining targets; the stop waits until the drains end.
 func (r *Runner) deactivate(ctx context.Context, u unfinished) error {
 	arn := aws.ToString(u.task.TaskArn)
-	var drains []<-chan struct{}
 	if len(u.targets) > 0 && r.targets != nil {
-		for _, tg := range u.targets {
-			done, err := r.targets.DeregisterTarget(tg.TargetGroupARN, int(tg.Port))
-			if err != nil {
-				r.log.Warn("deregistering a task's target", "task", arn, "target_group", tg.TargetGroupARN, "error", err)
-				continue
-			}
-			drains = append(drains, done)
-		}
-		r.mu.Lock()
-		r.drains[arn] = drains
-		r.mu.Unlock()
+		r.watchDrains(ctx, arn, u.targets)
 	}
 	ok, err := r.updateRecord(u.key, StepDeactivate, func(rec *store.TaskRecord) {
 		rec.Task.LastStatus = aws.String(ecsmodel.TaskDeactivating)
+		rec.Draining = rec.Targets
 		rec.Targets = nil
 	})
-	if len(u.targets) > 0 && r.targets != nil {
-		go r.awaitDrains(ctx, arn, drains)
-	}
 	if err != nil || !ok {
 		return err
 	}
@@ -135,35 +125,64 @@ func (r *Runner) deactivate(ctx context.Context, u unfinished) error {
 	return nil
 }
 
-// awaitDrains forgets a task's drains and asks for a pass when they end (or
-// ctx does, which gives up on them).
-func (r *Runner) awaitDrains(ctx context.Context, arn string, drains []<-chan struct{}) {
+// watchDrains deregisters targets (which starts their drains, or, for
+// targets already draining, finds the drains in progress: after an ecsd
+// restart, drains resume until their stored deadlines) and asks for a
+// pass when every drain has ended.
+func (r *Runner) watchDrains(ctx context.Context, arn string, targets []store.TaskTarget) {
+	var drains []<-chan struct{}
+	for _, tg := range targets {
+		done, err := r.targets.DeregisterTarget(tg.TargetGroupARN, int(tg.Port))
+		if err != nil {
+			r.log.Warn("deregistering a task's target", "task", arn, "target_group", tg.TargetGroupARN, "error", err)
+			continue
+		}
+		drains = append(drains, done)
+	}
+	r.mu.Lock()
+	r.drains[arn] = drains
+	r.mu.Unlock()
+	go r.awaitDrains(ctx, drains)
+}
+
+// awaitDrains asks for a pass when the drains end (or ctx does, which
+// gives up on them).
+func (r *Runner) awaitDrains(ctx context.Context, drains []<-chan struct{}) {
 	for _, done := range drains {
 		select {
 		case <-done:
 		case <-ctx.Done():
+			return
 		}
 	}
-	r.mu.Lock()
-	delete(r.drains, arn)
-	r.mu.Unlock()
 	r.Kick()
 }
 
 // draining says whether a deactivated task's targets are still draining.
 // It looks at the drains themselves, so a pass that follows the end of a
-// drain sees it, whether or not awaitDrains has woken up yet.
-func (r *Runner) draining(arn string) bool {
+// drain sees it. A DEACTIVATING task whose drains this run has not seen
+// (ecsd restarted) has them looked up from its stored draining targets.
+func (r *Runner) draining(ctx context.Context, u unfinished) bool {
+	arn := aws.ToString(u.task.TaskArn)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, done := range r.drains[arn] {
+	drains, known := r.drains[arn]
+	r.mu.Unlock()
+	if !known && len(u.draining) > 0 && r.targets != nil {
+		r.watchDrains(ctx, arn, u.draining)
+		r.mu.Lock()
+		drains = r.drains[arn]
+		r.mu.Unlock()
+	}
+	for _, done := range drains {
 		select {
 		case <-done:
 		default:
 			return true
 		}
 	}
+	r.mu.Lock()
 	delete(r.drains, arn)
+	r.mu.Unlock()
 	return false
 }
 

@@ -21,7 +21,8 @@ import (
 const tgARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 
 // targetsLog is a load balancer that records calls; drains end when the
-// test closes them.
+// test closes them. Deregistering a target whose drain is still open gives
+// that drain, as lbrun does (also after a restart).
 type targetsLog struct {
 	mu      sync.Mutex
 	calls   []string
@@ -40,21 +41,23 @@ func (l *targetsLog) DeregisterTarget(tg string, port int) (<-chan struct{}, err
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls = append(l.calls, fmt.Sprintf("deregister %s %d", tg, port))
+	if ch, ok := l.drains[fmt.Sprint(port)]; ok {
+		select {
+		case <-ch:
+		default:
+			return ch, nil
+		}
+	}
 	ch := make(chan struct{})
 	l.drains[fmt.Sprint(port)] = ch
 	return ch, nil
 }
 
-// endDrain ends the drain of the target at port, if it began.
-func (l *targetsLog) endDrain(port int32) bool {
+// drain returns the drain of the target at port.
+func (l *targetsLog) drain(port int32) chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ch, ok := l.drains[fmt.Sprint(port)]
-	if ok {
-		close(ch)
-		delete(l.drains, fmt.Sprint(port))
-	}
-	return ok
+	return l.drains[fmt.Sprint(port)]
 }
 
 func (l *targetsLog) log() []string {
@@ -123,10 +126,13 @@ func TestLoadBalancedTaskRegistersThenDrainsBeforeStop(t *testing.T) {
 	if h.machine.Tasks() == 0 {
 		t.Fatal("the task was signalled before its drain ended")
 	}
-	if !lb.endDrain(port) {
-		t.Fatal("no drain began")
+	close(lb.drains[fmt.Sprint(port)])
+	for i := 0; i < 100 && status(h.task(arn)) != "STOPPED/STOPPED"; i++ {
+		time.Sleep(time.Millisecond) // the drain's end arrives on another goroutine
+		h.settle()
+		h.advance(10 * time.Second)
+		h.settle()
 	}
-	h.settle() // the next pass sees the drain ended and stops the task
 	if got := status(h.task(arn)); got != "STOPPED/STOPPED" {
 		t.Fatalf("after the drain: %s", got)
 	}
@@ -149,7 +155,18 @@ func TestCrashedTaskIsDeregistered(t *testing.T) {
 	h.settle()
 	port := hostPort(t, h.task(arn))
 	h.advance(5 * time.Second)
-	h.settle() // the task ended by itself: its targets go without a drain
+	for i := 0; i < 100 && status(h.task(arn)) != "STOPPED/STOPPED"; i++ {
+		h.settle()
+		if ch, ok := lb.drains[fmt.Sprint(port)]; ok {
+			select {
+			case <-ch:
+			default:
+				close(ch) // nothing is in flight to a dead task
+			}
+		}
+		time.Sleep(time.Millisecond)
+		h.advance(10 * time.Second)
+	}
 	if got := status(h.task(arn)); got != "STOPPED/STOPPED" {
 		t.Fatalf("status %s", got)
 	}
@@ -166,5 +183,46 @@ func TestRegistrationFailureStopsTheTask(t *testing.T) {
 	if aws.ToString(task.DesiredStatus) != ecsmodel.TaskStopped || !strings.HasPrefix(aws.ToString(task.StoppedReason), taskrun.ReasonRegistrationFailed) ||
 		!strings.Contains(aws.ToString(task.StoppedReason), "target group not found") {
 		t.Fatalf("task %s reason %q", status(task), aws.ToString(task.StoppedReason))
+	}
+}
+
+// A task DEACTIVATING when ecsd restarts waits for its drain after the
+// restart too (the load balancer resumes it until its stored deadline);
+// its stop proceeds only when the drain ends.
+func TestDrainSurvivesRestart(t *testing.T) {
+	lb := &targetsLog{drains: map[string]chan struct{}{}}
+	h, arn := loadBalanced(t, lb, fake.Behavior{})
+	h.settle()
+	port := hostPort(t, h.task(arn))
+	h.stop(arn)
+	h.settle()
+	if got := status(h.task(arn)); got != "DEACTIVATING/STOPPED" {
+		t.Fatalf("while draining: %s", got)
+	}
+
+	// ecsd goes away and comes back; the drain goes on.
+	h.driver.Close()
+	h.attach()
+	if err := h.runner.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	h.advance(10 * time.Second)
+	h.settle()
+	if got := status(h.task(arn)); got != "DEACTIVATING/STOPPED" {
+		t.Fatalf("after the restart, with the drain still going: %s, want DEACTIVATING (the stop waits for the drain)", got)
+	}
+	if h.machine.Tasks() == 0 {
+		t.Fatal("the task was signalled before its drain ended")
+	}
+	close(lb.drain(port))
+	for i := 0; i < 100 && status(h.task(arn)) != "STOPPED/STOPPED"; i++ {
+		time.Sleep(time.Millisecond) // the drain's end arrives on another goroutine
+		h.settle()
+		h.advance(10 * time.Second)
+		h.settle()
+	}
+	if got := status(h.task(arn)); got != "STOPPED/STOPPED" {
+		t.Fatalf("after the drain: %s", got)
 	}
 }
