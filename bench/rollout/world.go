@@ -17,8 +17,10 @@ import (
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
+	"github.com/ecsd/ecsd/internal/driver"
 	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsapi"
+	assembly "github.com/ecsd/ecsd/internal/ecsd"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
 	"github.com/ecsd/ecsd/internal/taskrun"
@@ -34,12 +36,14 @@ const (
 // serviceKey is the store key of the world's service.
 var serviceKey = store.Key(worldRegion, worldCluster, worldService)
 
-// world is ecsd without HTTP, as in internal/controller/services_test.go: the
-// API, the task runner on the fake driver, the service scheduler and the
-// drainer, all on one fake clock, driven step by step by settle. Nothing runs
-// in the background except the fake driver's event emitter.
+// world is ecsd without HTTP (the ecsd assembly without a listener), as in
+// internal/controller/services_test.go: the API, the task runner on the
+// fake driver, the service scheduler and the drainer, all on one fake
+// clock, driven step by step by settle. Nothing runs in the background
+// except the fake driver's event emitter.
 type world struct {
 	dir      string
+	server   *assembly.Server
 	st       *store.Store
 	clock    *clock.Fake
 	api      *ecsapi.API
@@ -62,23 +66,31 @@ type world struct {
 
 var bg = context.Background()
 
-// newWorld opens a store in a new directory under parent. params are the
-// scheduler's timings (zero: ECS's, e.g. healthy 40 s after RUNNING).
+// newWorld builds an ecsd (no listener) on a new data dir under parent.
+// params are the scheduler's timings (zero: ECS's, e.g. healthy 40 s after
+// RUNNING).
 func newWorld(parent string, params rollout.Params) (*world, error) {
 	dir, err := os.MkdirTemp(parent, "ecsd-bench-rollout-")
 	if err != nil {
 		return nil, err
 	}
 	benchkit.AtExit(func() { os.RemoveAll(dir) }) // on Ctrl-C or a fatal error
-	st, err := store.Open(dir)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
+	w := &world{dir: dir, clock: clk, machine: fake.NewMachine(clk)}
+	s, err := assembly.New(assembly.Config{
+		DataDir: dir, Region: worldRegion, AccountID: worldAccount, Params: params, Clock: clk, Logger: quiet,
+		Driver: func(sink driver.Sink) (driver.Driver, error) {
+			w.driver = w.machine.NewDriver(sink, fake.Options{Logger: quiet})
+			return w.driver, nil
+		},
+	})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
-	w := &world{dir: dir, st: st, clock: clk, machine: fake.NewMachine(clk)}
-	st.Subscribe(func(changes []store.Change) {
+	w.server, w.st, w.api, w.runner, w.services, w.drainer = s, s.Store, s.ECS, s.Tasks, s.Services, s.Drainer
+	w.st.Subscribe(func(changes []store.Change) {
 		w.commits.Add(1)
 		for _, c := range changes {
 			switch c.Bucket {
@@ -89,24 +101,11 @@ func newWorld(parent string, params rollout.Params) (*world, error) {
 			}
 		}
 	})
-	w.api = ecsapi.New(ecsapi.Config{Store: st, AccountID: worldAccount, Now: clk.Now, Logger: quiet})
-	if err := w.api.EnsureDefaultCluster(worldRegion); err != nil {
-		w.close()
-		return nil, err
-	}
-	w.runner = taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: quiet})
-	w.driver = w.machine.NewDriver(w.runner.HandleEvent, fake.Options{Logger: quiet})
-	w.runner.Attach(w.driver)
-	w.services = controller.NewServices(controller.ServicesConfig{Store: st, Clock: clk, Logger: quiet, AccountID: worldAccount, Params: params})
-	w.drainer = controller.NewDrainer(st, quiet)
 	return w, nil
 }
 
 func (w *world) close() {
-	if w.driver != nil {
-		w.driver.Close()
-	}
-	w.st.Close()
+	w.server.Close()
 	os.RemoveAll(w.dir)
 }
 

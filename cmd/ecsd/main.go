@@ -17,25 +17,20 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/ecsd/ecsd/internal/autoscalingapi"
 	"github.com/ecsd/ecsd/internal/clock"
-	"github.com/ecsd/ecsd/internal/controller"
 	"github.com/ecsd/ecsd/internal/demoapp"
-	"github.com/ecsd/ecsd/internal/ecsapi"
-	"github.com/ecsd/ecsd/internal/elbapi"
-	"github.com/ecsd/ecsd/internal/lbrun"
+	"github.com/ecsd/ecsd/internal/driver"
+	"github.com/ecsd/ecsd/internal/ecsd"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/server"
-	"github.com/ecsd/ecsd/internal/store"
-	"github.com/ecsd/ecsd/internal/taskrun"
 	"github.com/ecsd/ecsd/internal/version"
 )
 
@@ -151,147 +146,110 @@ APIs on one endpoint, state kept in the data dir, tasks run as Docker
 containers or host processes. At start it prints the export lines that
 point AWS clients at it. Every flag has an environment variable.`
 
-func serve(args []string, stdout, stderr io.Writer) int {
+// serverSettings are ecsd server's flags (and their environment
+// variables), parsed and checked.
+type serverSettings struct {
+	listen, dataDir, region, account, runtime string
+	noFsync                                   bool
+	level                                     slog.Level
+	params                                    rollout.Params
+	guard                                     server.GuardConfig
+}
+
+// parseServerFlags parses ecsd server's flags. done says serve must return
+// code now: on --help (the help is printed) or a bad flag (what was wrong
+// is printed on stderr).
+func parseServerFlags(args []string, stdout, stderr io.Writer) (s serverSettings, done bool, code int) {
 	fs := flag.NewFlagSet("ecsd server", flag.ContinueOnError)
-	listen := fs.String("listen", env("ECSD_LISTEN", "127.0.0.1:5440"), "address to serve the AWS APIs on (env ECSD_LISTEN)")
-	dataDir := fs.String("data-dir", env("ECSD_DATA_DIR", defaultDataDir()), "directory for ecsd's state (env ECSD_DATA_DIR)")
-	region := fs.String("region", env("ECSD_REGION", "us-east-1"), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
-	account := fs.String("account-id", env("ECSD_ACCOUNT_ID", "000000000000"), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
-	runtimeKind := fs.String("runtime", env("ECSD_RUNTIME", "auto"), "how tasks run: auto (docker if an engine answers, else process), docker, process or fake (env ECSD_RUNTIME)")
-	healthyAfter := fs.Duration("healthy-after", envDuration("ECSD_HEALTHY_AFTER", ecsHealthyAfter), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
-	backoffBase := fs.Duration("start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
-	backoffMax := fs.Duration("start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
-	noFsync := fs.Bool("unsafe-no-fsync", envBool("ECSD_UNSAFE_NO_FSYNC"), "for tests only: do not fsync state writes; faster, but a machine crash may lose recent writes or corrupt the data dir (env ECSD_UNSAFE_NO_FSYNC)")
+	fs.StringVar(&s.listen, "listen", env("ECSD_LISTEN", "127.0.0.1:5440"), "address to serve the AWS APIs on (env ECSD_LISTEN)")
+	fs.StringVar(&s.dataDir, "data-dir", env("ECSD_DATA_DIR", defaultDataDir()), "directory for ecsd's state (env ECSD_DATA_DIR)")
+	fs.StringVar(&s.region, "region", env("ECSD_REGION", ecsd.DefaultRegion), "region for requests without a SigV4 credential scope (env ECSD_REGION)")
+	fs.StringVar(&s.account, "account-id", env("ECSD_ACCOUNT_ID", ecsd.DefaultAccountID), "12-digit account ID used in ARNs (env ECSD_ACCOUNT_ID)")
+	fs.StringVar(&s.runtime, "runtime", env("ECSD_RUNTIME", "auto"), "how tasks run: auto (docker if an engine answers, else process), docker, process or fake (env ECSD_RUNTIME)")
+	fs.DurationVar(&s.params.HealthyAfterRunning, "healthy-after", envDuration("ECSD_HEALTHY_AFTER", ecsHealthyAfter), "how long a service task without health checks must run to count as healthy; ECS uses 40s (env ECSD_HEALTHY_AFTER)")
+	fs.DurationVar(&s.params.BackoffBase, "start-backoff", envDuration("ECSD_START_BACKOFF", 10*time.Second), "first delay before relaunching a service's tasks that keep failing to start (env ECSD_START_BACKOFF)")
+	fs.DurationVar(&s.params.BackoffMax, "start-backoff-max", envDuration("ECSD_START_BACKOFF_MAX", 15*time.Minute), "longest such delay; ECS uses 15m and never gives up (env ECSD_START_BACKOFF_MAX)")
+	fs.BoolVar(&s.noFsync, "unsafe-no-fsync", envBool("ECSD_UNSAFE_NO_FSYNC"), "for tests only: do not fsync state writes; faster, but a machine crash may lose recent writes or corrupt the data dir (env ECSD_UNSAFE_NO_FSYNC)")
 	maxTasks := fs.Int("max-tasks-per-service", envInt("ECSD_MAX_TASKS_PER_SERVICE", rollout.DefaultMaxTasksPerService), "highest desiredCount a service may have; ECS's quota is 5000 (env ECSD_MAX_TASKS_PER_SERVICE)")
 	logLevel := fs.String("log-level", env("ECSD_LOG_LEVEL", "info"), "debug, info, warn or error (env ECSD_LOG_LEVEL)")
 	credentials := fs.String("credentials", env("ECSD_CREDENTIALS", ""), "ACCESS_KEY_ID:SECRET_ACCESS_KEY[,...]: answer only requests signed by these keys; without it any SigV4-signed request is answered (env ECSD_CREDENTIALS)")
 	auth := fs.String("auth", env("ECSD_AUTH", string(server.AuthSigV4)), "sigv4: requests must be SigV4-signed; none: unsigned requests are answered too (env ECSD_AUTH)")
 	allowedHosts := fs.String("allowed-hosts", env("ECSD_ALLOWED_HOSTS", ""), "more Host names to answer besides the listen address and loopback names: name,*.domain,... or * for any (env ECSD_ALLOWED_HOSTS)")
 	if done, code := parseFlags(fs, args, serverDescription, stdout, stderr); done {
-		return code
+		return s, true, code
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "ecsd: --log-level %q: use debug, info, warn or error\n", *logLevel)
-		return 2
+	bad := func(format string, a ...any) (serverSettings, bool, int) {
+		fmt.Fprintf(stderr, "ecsd: "+format+"\n", a...)
+		return s, true, 2
+	}
+	if err := s.level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return bad("--log-level %q: use debug, info, warn or error", *logLevel)
+	}
+	if !slices.Contains(runtimes, s.runtime) {
+		return bad("--runtime %q: use auto, docker, process or fake", s.runtime)
 	}
 	if *maxTasks < 1 || *maxTasks > math.MaxInt32 {
-		fmt.Fprintf(stderr, "ecsd: --max-tasks-per-service %d: use 1 to %d (ECS's quota is 5000)\n", *maxTasks, math.MaxInt32)
-		return 2
+		return bad("--max-tasks-per-service %d: use 1 to %d (ECS's quota is 5000)", *maxTasks, math.MaxInt32)
 	}
-	if len(*account) != 12 || !isDigits(*account) {
-		fmt.Fprintf(stderr, "ecsd: --account-id %q: an AWS account ID is 12 digits\n", *account)
-		return 2
+	s.params.MaxTasksPerService = int32(*maxTasks)
+	if len(s.account) != 12 || !isDigits(s.account) {
+		return bad("--account-id %q: an AWS account ID is 12 digits", s.account)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	guardCfg, err := guardConfig(*listen, *auth, *credentials, *allowedHosts)
+	var err error
+	if s.guard, err = guardConfig(s.listen, *auth, *credentials, *allowedHosts); err != nil {
+		return bad("%v", err)
+	}
+	return s, false, 0
+}
+
+// serve is ecsd server: the assembly (internal/ecsd) on the flags'
+// settings, until SIGINT or SIGTERM.
+func serve(args []string, stdout, stderr io.Writer) int {
+	s, done, code := parseServerFlags(args, stdout, stderr)
+	if done {
+		return code
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: s.level}))
+	s.guard.Logger = logger
+	guard, err := server.NewGuard(s.guard)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecsd: %v\n", err)
 		return 2
 	}
-	guardCfg.Logger = logger
-	guard, err := server.NewGuard(guardCfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "ecsd: %v\n", err)
-		return 2
-	}
-
-	st, err := store.OpenWith(*dataDir, store.Options{NoSync: *noFsync})
-	if err != nil {
-		logger.Error("cannot open the data dir", "error", err)
-		return 1
-	}
-	defer st.Close()
-	if *noFsync {
-		logger.Warn("--unsafe-no-fsync: state writes are not fsynced; a machine crash may lose them (for tests only)")
-	}
-
-	clk := clock.Real()
-	// Load balancers of the last run first: their listeners serve again
-	// (targets in their last known health, drains resumed) before anything
-	// slower, such as the task runtime's recovery.
-	live, err := lbrun.New(lbrun.Config{Store: st, Clock: clk, Logger: logger})
-	if err != nil {
-		logger.Error("cannot recover load balancers from the last run", "error", err)
-		return 1
-	}
-	defer func() {
-		// Requests in flight through the listeners get a moment to finish.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		live.Shutdown(ctx)
-	}()
-	elb := elbapi.New(elbapi.Config{Store: st, AccountID: *account, Clock: clk, Logger: logger, Live: live})
-	services := controller.NewServices(controller.ServicesConfig{
-		Store: st, Clock: clk, Logger: logger, AccountID: *account, Targets: live,
-		Params: rollout.Params{HealthyAfterRunning: *healthyAfter, BackoffBase: *backoffBase, BackoffMax: *backoffMax, MaxTasksPerService: int32(*maxTasks)},
-	})
-	api := ecsapi.New(ecsapi.Config{Store: st, AccountID: *account, Logger: logger, MaxTasksPerService: int32(*maxTasks), TargetGroup: func(arn string) (bool, int) {
-		tg, ok := live.TargetGroup(arn)
-		return ok, len(tg.LoadBalancerARNs)
-	}})
-	if err := api.EnsureDefaultCluster(*region); err != nil {
-		logger.Error("cannot create the default cluster", "error", err)
-		return 1
-	}
-	h := server.New(*region, logger)
-	h.HandleJSON(ecsapi.TargetPrefix, api)
-	h.HandleJSON(autoscalingapi.TargetPrefix, autoscalingapi.New())
-	h.HandleQuery(elbapi.Version, elb)
 
 	// Signals are caught before the port opens: a SIGTERM sent as soon as
 	// ecsd answers shuts it down cleanly.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", s.listen)
 	if err != nil {
-		logger.Error("cannot listen; pass another --listen address", "listen", *listen, "error", err)
+		logger.Error("cannot listen; pass another --listen address", "listen", s.listen, "error", err)
 		return 1
 	}
-
-	go live.Run(ctx)
-	drainer := controller.NewDrainer(st, logger)
-	go drainer.Run(ctx)
-
-	runner := taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: logger, Targets: live, ServiceEvent: services.RecordEvent})
-	driver, err := newDriver(ctx, *runtimeKind, *dataDir, runner.HandleEvent, clk, logger)
+	if s.noFsync {
+		logger.Warn("--unsafe-no-fsync: state writes are not fsynced; a machine crash may lose them (for tests only)")
+	}
+	clk := clock.Real()
+	srv, err := ecsd.New(ecsd.Config{
+		DataDir: s.dataDir, NoSync: s.noFsync, Region: s.region, AccountID: s.account, Params: s.params,
+		Driver: func(sink driver.Sink) (driver.Driver, error) {
+			return newDriver(ctx, s.runtime, s.dataDir, sink, clk, logger)
+		},
+		Listener: ln, Guard: guard, Clock: clk, Logger: logger,
+	})
 	if err != nil {
-		logger.Error("cannot start the task runtime", "error", err)
+		logger.Error("ecsd cannot start", "error", err)
 		return 1
 	}
-	defer driver.Close()
-	runner.Attach(driver)
-	if err := runner.Recover(ctx); err != nil {
-		logger.Error("cannot recover tasks from the last run", "error", err)
-		return 1
-	}
-	go runner.Run(ctx)
+	defer srv.Close()
 
-	go services.Run(ctx)
-
-	// Keep-alive connections stay open while idle (AWS SDKs reuse them);
-	// without IdleTimeout, ReadHeaderTimeout would cut them after 10 s.
-	// The Guard bounds how long a request body may take.
-	srv := &http.Server{Handler: guard.Protect(h, h.Endpoint()), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
-	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", *dataDir, "region", *region, "account_id", *account, "runtime", driver.Name(), "auth", authSummary(guardCfg))
-	warnExposure(logger, ln.Addr(), guardCfg)
-	logger.Info(healthyAfterNote(*healthyAfter), "healthy_after", healthyAfter.String())
-	printExports(stderr, ln.Addr(), *region)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
+	logger.Info("ecsd listening", "version", version.Version, "endpoint", "http://"+ln.Addr().String(), "data_dir", s.dataDir, "region", s.region, "account_id", s.account, "runtime", srv.Driver.Name(), "auth", authSummary(s.guard))
+	warnExposure(logger, ln.Addr(), s.guard)
+	logger.Info(healthyAfterNote(s.params.HealthyAfterRunning), "healthy_after", s.params.HealthyAfterRunning.String())
+	printExports(stderr, ln.Addr(), s.region)
+	if err := srv.Run(ctx); err != nil {
 		logger.Error("server stopped", "error", err)
 		return 1
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	// Requests in flight get a moment to finish; idle connections that
-	// never sent a request are not waited for.
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
 	}
 	return 0
 }

@@ -173,6 +173,10 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if code := run([]string{"server", "--data-dir", t.TempDir()}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "12 digits") {
 		t.Fatalf("bad account from env: %d %s", code, errOut.String())
 	}
+	errOut.Reset()
+	if code := run([]string{"server", "--account-id", "123456789012", "--runtime", "bogus"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "use auto, docker, process or fake") {
+		t.Fatalf("bad --runtime: %d %s", code, errOut.String())
+	}
 	if code := run([]string{"bogus"}, &out, &errOut); code != 2 {
 		t.Fatalf("unknown command: %d", code)
 	}

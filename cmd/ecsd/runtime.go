@@ -17,6 +17,9 @@ import (
 	"github.com/ecsd/ecsd/internal/driver/process"
 )
 
+// runtimes are the values of --runtime.
+var runtimes = []string{"auto", "docker", "process", "fake"}
+
 // newDriver makes the runtime driver --runtime asks for. auto means docker
 // when an engine answers, else process.
 func newDriver(ctx context.Context, kind, dataDir string, sink driver.Sink, clk clock.Clock, logger *slog.Logger) (driver.Driver, error) {

@@ -16,8 +16,10 @@ import (
 	"github.com/ecsd/ecsd/internal/awsproto"
 	"github.com/ecsd/ecsd/internal/clock"
 	"github.com/ecsd/ecsd/internal/controller"
+	"github.com/ecsd/ecsd/internal/driver"
 	"github.com/ecsd/ecsd/internal/driver/fake"
 	"github.com/ecsd/ecsd/internal/ecsapi"
+	"github.com/ecsd/ecsd/internal/ecsd"
 	"github.com/ecsd/ecsd/internal/ecsmodel"
 	"github.com/ecsd/ecsd/internal/rollout"
 	"github.com/ecsd/ecsd/internal/store"
@@ -26,8 +28,9 @@ import (
 
 var ctx = context.Background()
 
-// world is ecsd without HTTP: the API, the task runner on the fake driver,
-// the service scheduler and the drainer, all on one fake clock.
+// world is ecsd without HTTP (the ecsd assembly without a listener): the
+// API, the task runner on the fake driver, the service scheduler and the
+// drainer, all on one fake clock, driven step by step by settle.
 type world struct {
 	t        *testing.T
 	clock    *clock.Fake
@@ -49,25 +52,22 @@ func newWorld(t *testing.T) *world {
 // newWorldWith is newWorld with scheduler params and a log destination.
 func newWorldWith(t *testing.T, params rollout.Params, logs io.Writer) *world {
 	t.Helper()
-	st, err := store.OpenWith(t.TempDir(), store.Options{NoSync: true})
+	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
+	w := &world{t: t, clock: clk, machine: fake.NewMachine(clk)}
+	quiet := slog.New(slog.NewTextHandler(logs, nil))
+	s, err := ecsd.New(ecsd.Config{
+		DataDir: t.TempDir(), NoSync: true, AccountID: "123456789012", Params: params, Clock: clk, Logger: quiet,
+		Driver: func(sink driver.Sink) (driver.Driver, error) {
+			w.driver = w.machine.NewDriver(sink, fake.Options{Logger: quiet})
+			return w.driver, nil
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(logs, nil))
-	clk := clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
-	w := &world{t: t, clock: clk, store: st, machine: fake.NewMachine(clk)}
-	st.Subscribe(func(c []store.Change) { w.writes.Add(int64(len(c))) })
-	w.api = ecsapi.New(ecsapi.Config{Store: st, AccountID: "123456789012", Now: clk.Now, Logger: quiet})
-	if err := w.api.EnsureDefaultCluster("us-east-1"); err != nil {
-		t.Fatal(err)
-	}
-	w.runner = taskrun.New(taskrun.Config{Store: st, Clock: clk, Logger: quiet})
-	w.driver = w.machine.NewDriver(w.runner.HandleEvent, fake.Options{Logger: quiet})
-	t.Cleanup(func() { w.driver.Close() })
-	w.runner.Attach(w.driver)
-	w.services = controller.NewServices(controller.ServicesConfig{Store: st, Clock: clk, Logger: quiet, AccountID: "123456789012", Params: params})
-	w.drainer = controller.NewDrainer(st, quiet)
+	t.Cleanup(func() { s.Close() })
+	w.store, w.api, w.runner, w.services, w.drainer = s.Store, s.ECS, s.Tasks, s.Services, s.Drainer
+	w.store.Subscribe(func(c []store.Change) { w.writes.Add(int64(len(c))) })
 	return w
 }
 
