@@ -99,6 +99,8 @@ type fieldEncoder struct {
 	omit  func(v reflect.Value) bool
 }
 
+// newEncoder builds the encoder of type t, by t's kind: composite kinds
+// in their own functions below, scalars here.
 func newEncoder(t reflect.Type, m Members) encodeFunc {
 	if t == timeType {
 		return func(buf []byte, v reflect.Value) ([]byte, error) {
@@ -116,42 +118,7 @@ func newEncoder(t reflect.Type, m Members) encodeFunc {
 			return elem(buf, v.Elem())
 		}
 	case reflect.Struct:
-		var fields []fieldEncoder
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			if !sf.IsExported() || sf.Name == "ResultMetadata" {
-				continue
-			}
-			key, _ := json.Marshal(m.name(sf.Name))
-			fe := fieldEncoder{index: i, key: append(key, ':'), enc: encoderFor(sf.Type, m)}
-			switch sf.Type.Kind() {
-			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
-				fe.omit = reflect.Value.IsNil
-			case reflect.String:
-				fe.omit = func(v reflect.Value) bool { return v.Len() == 0 }
-			}
-			fields = append(fields, fe)
-		}
-		return func(buf []byte, v reflect.Value) ([]byte, error) {
-			buf = append(buf, '{')
-			first := true
-			var err error
-			for _, f := range fields {
-				fv := v.Field(f.index)
-				if f.omit != nil && f.omit(fv) {
-					continue
-				}
-				if !first {
-					buf = append(buf, ',')
-				}
-				first = false
-				buf = append(buf, f.key...)
-				if buf, err = f.enc(buf, fv); err != nil {
-					return nil, err
-				}
-			}
-			return append(buf, '}'), nil
-		}
+		return structEncoder(t, m)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return func(buf []byte, v reflect.Value) ([]byte, error) {
@@ -160,39 +127,9 @@ func newEncoder(t reflect.Type, m Members) encodeFunc {
 				return append(buf, '"'), nil
 			}
 		}
-		elem := encoderFor(t.Elem(), m)
-		return func(buf []byte, v reflect.Value) ([]byte, error) {
-			buf = append(buf, '[')
-			var err error
-			for i := range v.Len() {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				if buf, err = elem(buf, v.Index(i)); err != nil {
-					return nil, err
-				}
-			}
-			return append(buf, ']'), nil
-		}
+		return listEncoder(t, m)
 	case reflect.Map:
-		elem := encoderFor(t.Elem(), m)
-		return func(buf []byte, v reflect.Value) ([]byte, error) {
-			keys := v.MapKeys()
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-			buf = append(buf, '{')
-			var err error
-			for i, k := range keys {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				buf = appendString(buf, k.String())
-				buf = append(buf, ':')
-				if buf, err = elem(buf, v.MapIndex(k)); err != nil {
-					return nil, err
-				}
-			}
-			return append(buf, '}'), nil
-		}
+		return mapEncoder(t, m)
 	case reflect.String:
 		return func(buf []byte, v reflect.Value) ([]byte, error) { return appendString(buf, v.String()), nil }
 	case reflect.Bool:
@@ -208,21 +145,105 @@ func newEncoder(t reflect.Type, m Members) encodeFunc {
 			return strconv.AppendFloat(buf, f, 'f', -1, t.Bits()), nil
 		}
 	case reflect.Interface:
-		return func(buf []byte, v reflect.Value) ([]byte, error) {
-			if v.IsNil() {
-				return append(buf, "null"...), nil
-			}
-			if m, ok := v.Interface().(interface{ MarshalSmithyDocument() ([]byte, error) }); ok {
-				doc, err := m.MarshalSmithyDocument()
-				if err != nil {
-					return nil, err
-				}
-				return append(buf, doc...), nil
-			}
-			return nil, fmt.Errorf("cannot encode %s (a union); ecsd does not emit unions", v.Elem().Type())
-		}
+		return documentEncoder
 	}
 	return func([]byte, reflect.Value) ([]byte, error) { return nil, fmt.Errorf("cannot encode %s", t) }
+}
+
+// structEncoder encodes a struct as an object of its set members (nil
+// pointers, slices, maps and interfaces, and empty strings, are left out).
+func structEncoder(t reflect.Type, m Members) encodeFunc {
+	var fields []fieldEncoder
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() || sf.Name == "ResultMetadata" {
+			continue
+		}
+		key, _ := json.Marshal(m.name(sf.Name))
+		fe := fieldEncoder{index: i, key: append(key, ':'), enc: encoderFor(sf.Type, m)}
+		switch sf.Type.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
+			fe.omit = reflect.Value.IsNil
+		case reflect.String:
+			fe.omit = func(v reflect.Value) bool { return v.Len() == 0 }
+		}
+		fields = append(fields, fe)
+	}
+	return func(buf []byte, v reflect.Value) ([]byte, error) {
+		buf = append(buf, '{')
+		first := true
+		var err error
+		for _, f := range fields {
+			fv := v.Field(f.index)
+			if f.omit != nil && f.omit(fv) {
+				continue
+			}
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = append(buf, f.key...)
+			if buf, err = f.enc(buf, fv); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, '}'), nil
+	}
+}
+
+func listEncoder(t reflect.Type, m Members) encodeFunc {
+	elem := encoderFor(t.Elem(), m)
+	return func(buf []byte, v reflect.Value) ([]byte, error) {
+		buf = append(buf, '[')
+		var err error
+		for i := range v.Len() {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, err = elem(buf, v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	}
+}
+
+// mapEncoder encodes a map as an object, its keys sorted.
+func mapEncoder(t reflect.Type, m Members) encodeFunc {
+	elem := encoderFor(t.Elem(), m)
+	return func(buf []byte, v reflect.Value) ([]byte, error) {
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		buf = append(buf, '{')
+		var err error
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, k.String())
+			buf = append(buf, ':')
+			if buf, err = elem(buf, v.MapIndex(k)); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, '}'), nil
+	}
+}
+
+// documentEncoder encodes an interface member: a Smithy document as its
+// JSON; ecsd emits no unions.
+func documentEncoder(buf []byte, v reflect.Value) ([]byte, error) {
+	if v.IsNil() {
+		return append(buf, "null"...), nil
+	}
+	if m, ok := v.Interface().(interface{ MarshalSmithyDocument() ([]byte, error) }); ok {
+		doc, err := m.MarshalSmithyDocument()
+		if err != nil {
+			return nil, err
+		}
+		return append(buf, doc...), nil
+	}
+	return nil, fmt.Errorf("cannot encode %s (a union); ecsd does not emit unions", v.Elem().Type())
 }
 
 // appendString appends s as a JSON string.
@@ -361,6 +382,8 @@ func parseJSONEnd(dec *json.Decoder) error {
 
 var timeType = reflect.TypeFor[time.Time]()
 
+// value decodes raw (a parsed JSON value) into v, by v's kind: composite
+// kinds in their own functions below, scalars here.
 func (d *decoder) value(raw any, v reflect.Value, path string) error {
 	if raw == nil {
 		return nil // null leaves the member unset
@@ -378,70 +401,14 @@ func (d *decoder) value(raw any, v reflect.Value, path string) error {
 		v.Set(elem)
 		return nil
 	case reflect.Struct:
-		obj, ok := raw.(map[string]any)
-		if !ok {
-			return mismatch(path, "an object", raw)
-		}
-		fields := fieldsOf(t, d.opts.Members)
-		for name, member := range obj {
-			idx, ok := fields.exact[name]
-			if !ok && d.opts.CaseInsensitive {
-				idx, ok = fields.folded[strings.ToLower(name)]
-			}
-			if !ok {
-				if d.opts.UnknownMember != nil {
-					d.opts.UnknownMember(join(path, name))
-				}
-				continue
-			}
-			if err := d.value(member, v.Field(idx), join(path, name)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return d.structure(raw, v, path)
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 { // blob
-			s, ok := raw.(string)
-			if !ok {
-				return mismatch(path, "a base64 string", raw)
-			}
-			b, err := base64.StdEncoding.DecodeString(s)
-			if err != nil {
-				return Errorf(SerializationException, "%s is not valid base64.", describe(path))
-			}
-			v.SetBytes(b)
-			return nil
+		if t.Elem().Kind() == reflect.Uint8 {
+			return d.blob(raw, v, path)
 		}
-		arr, ok := raw.([]any)
-		if !ok {
-			return mismatch(path, "a list", raw)
-		}
-		out := reflect.MakeSlice(t, len(arr), len(arr))
-		for i, item := range arr {
-			if err := d.value(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		v.Set(out)
-		return nil
+		return d.list(raw, v, path)
 	case reflect.Map:
-		obj, ok := raw.(map[string]any)
-		if !ok {
-			return mismatch(path, "a map", raw)
-		}
-		if t.Key().Kind() != reflect.String {
-			return fmt.Errorf("unsupported map key type %s", t.Key())
-		}
-		out := reflect.MakeMapWithSize(t, len(obj))
-		for k, item := range obj {
-			ev := reflect.New(t.Elem()).Elem()
-			if err := d.value(item, ev, join(path, k)); err != nil {
-				return err
-			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
-		}
-		v.Set(out)
-		return nil
+		return d.mapping(raw, v, path)
 	case reflect.String:
 		s, ok := raw.(string)
 		if !ok {
@@ -486,6 +453,80 @@ func (d *decoder) value(raw any, v reflect.Value, path string) error {
 		return Errorf(SerializationException, "%s: this member is not supported by ecsd.", describe(path))
 	}
 	return fmt.Errorf("cannot decode into %s at %s", t, path)
+}
+
+// structure decodes a JSON object into a struct, member by member.
+func (d *decoder) structure(raw any, v reflect.Value, path string) error {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return mismatch(path, "an object", raw)
+	}
+	fields := fieldsOf(v.Type(), d.opts.Members)
+	for name, member := range obj {
+		idx, ok := fields.exact[name]
+		if !ok && d.opts.CaseInsensitive {
+			idx, ok = fields.folded[strings.ToLower(name)]
+		}
+		if !ok {
+			if d.opts.UnknownMember != nil {
+				d.opts.UnknownMember(join(path, name))
+			}
+			continue
+		}
+		if err := d.value(member, v.Field(idx), join(path, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) blob(raw any, v reflect.Value, path string) error {
+	s, ok := raw.(string)
+	if !ok {
+		return mismatch(path, "a base64 string", raw)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return Errorf(SerializationException, "%s is not valid base64.", describe(path))
+	}
+	v.SetBytes(b)
+	return nil
+}
+
+func (d *decoder) list(raw any, v reflect.Value, path string) error {
+	arr, ok := raw.([]any)
+	if !ok {
+		return mismatch(path, "a list", raw)
+	}
+	out := reflect.MakeSlice(v.Type(), len(arr), len(arr))
+	for i, item := range arr {
+		if err := d.value(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	v.Set(out)
+	return nil
+}
+
+func (d *decoder) mapping(raw any, v reflect.Value, path string) error {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return mismatch(path, "a map", raw)
+	}
+	t := v.Type()
+	if t.Key().Kind() != reflect.String {
+		return fmt.Errorf("unsupported map key type %s", t.Key())
+	}
+	out := reflect.MakeMapWithSize(t, len(obj))
+	for k, item := range obj {
+		ev := reflect.New(t.Elem()).Elem()
+		if err := d.value(item, ev, join(path, k)); err != nil {
+			return err
+		}
+		out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+	}
+	v.Set(out)
+	return nil
 }
 
 func (d *decoder) timestamp(raw any, v reflect.Value, path string) error {

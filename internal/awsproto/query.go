@@ -101,19 +101,12 @@ type queryDecoder struct {
 	opts QueryDecodeOptions
 }
 
+// value decodes n into v, by v's kind: composite kinds in their own
+// functions below, scalars here.
 func (d *queryDecoder) value(n *qnode, v reflect.Value, path string) error {
 	t := v.Type()
 	if t == timeType {
-		s, err := d.leaf(n, path, "a timestamp")
-		if err != nil {
-			return err
-		}
-		tm, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return Errorf(ValidationError, "Parameter %s: %q is not an ISO 8601 timestamp (2006-01-02T15:04:05Z).", path, s)
-		}
-		v.Set(reflect.ValueOf(tm.UTC()))
-		return nil
+		return d.timestamp(n, v, path)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -124,75 +117,14 @@ func (d *queryDecoder) value(n *qnode, v reflect.Value, path string) error {
 		v.Set(elem)
 		return nil
 	case reflect.Struct:
-		if n.hasValue && n.value != "" || n.hasValue && len(n.children) == 0 && path != "" {
-			return Errorf(ValidationError, "Parameter %s is a structure: give its members as %s.Name=value.", path, path)
-		}
-		fields := queryFieldsOf(t)
-		for _, name := range slices.Sorted(nodeKeys(n)) {
-			idx, ok := fields[name]
-			if !ok {
-				if d.opts.UnknownMember != nil {
-					d.opts.UnknownMember(joinQuery(path, name))
-				}
-				continue
-			}
-			if err := d.value(n.children[name], v.Field(idx), joinQuery(path, name)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return d.structure(n, v, path)
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 { // blob
-			s, err := d.leaf(n, path, "base64 data")
-			if err != nil {
-				return err
-			}
-			b, err := base64.StdEncoding.DecodeString(s)
-			if err != nil {
-				return Errorf(ValidationError, "Parameter %s is not valid base64.", path)
-			}
-			v.SetBytes(b)
-			return nil
+		if t.Elem().Kind() == reflect.Uint8 {
+			return d.blob(n, v, path)
 		}
-		items, err := d.numbered(n, path, "member")
-		if err != nil {
-			return err
-		}
-		out := reflect.MakeSlice(t, len(items), len(items))
-		for i, item := range items {
-			if err := d.value(item, out.Index(i), fmt.Sprintf("%s.member.%d", path, i+1)); err != nil {
-				return err
-			}
-		}
-		v.Set(out)
-		return nil
+		return d.list(n, v, path)
 	case reflect.Map:
-		if t.Key().Kind() != reflect.String {
-			return fmt.Errorf("unsupported map key type %s", t.Key())
-		}
-		entries, err := d.numbered(n, path, "entry")
-		if err != nil || len(entries) == 0 {
-			return err // maps have no empty form on the wire
-		}
-		out := reflect.MakeMapWithSize(t, len(entries))
-		for i, e := range entries {
-			at := fmt.Sprintf("%s.entry.%d", path, i+1)
-			kn, vn := e.children["key"], e.children["value"]
-			if kn == nil || vn == nil || len(e.children) != 2 {
-				return Errorf(ValidationError, "Parameter %s must have exactly a key and a value (%s.key, %s.value).", at, at, at)
-			}
-			key, err := d.leaf(kn, at+".key", "a string")
-			if err != nil {
-				return err
-			}
-			ev := reflect.New(t.Elem()).Elem()
-			if err := d.value(vn, ev, at+".value"); err != nil {
-				return err
-			}
-			out.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), ev)
-		}
-		v.Set(out)
-		return nil
+		return d.mapping(n, v, path)
 	case reflect.String:
 		s, err := d.leaf(n, path, "a string")
 		if err != nil {
@@ -240,6 +172,100 @@ func (d *queryDecoder) value(n *qnode, v reflect.Value, path string) error {
 		return Errorf(ValidationError, "Parameter %s is not supported by ecsd.", path)
 	}
 	return fmt.Errorf("cannot decode into %s at %s", t, path)
+}
+
+func (d *queryDecoder) timestamp(n *qnode, v reflect.Value, path string) error {
+	s, err := d.leaf(n, path, "a timestamp")
+	if err != nil {
+		return err
+	}
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return Errorf(ValidationError, "Parameter %s: %q is not an ISO 8601 timestamp (2006-01-02T15:04:05Z).", path, s)
+	}
+	v.Set(reflect.ValueOf(tm.UTC()))
+	return nil
+}
+
+// structure decodes Path.Member=value parameters into a struct.
+func (d *queryDecoder) structure(n *qnode, v reflect.Value, path string) error {
+	if n.hasValue && n.value != "" || n.hasValue && len(n.children) == 0 && path != "" {
+		return Errorf(ValidationError, "Parameter %s is a structure: give its members as %s.Name=value.", path, path)
+	}
+	fields := queryFieldsOf(v.Type())
+	for _, name := range slices.Sorted(nodeKeys(n)) {
+		idx, ok := fields[name]
+		if !ok {
+			if d.opts.UnknownMember != nil {
+				d.opts.UnknownMember(joinQuery(path, name))
+			}
+			continue
+		}
+		if err := d.value(n.children[name], v.Field(idx), joinQuery(path, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *queryDecoder) blob(n *qnode, v reflect.Value, path string) error {
+	s, err := d.leaf(n, path, "base64 data")
+	if err != nil {
+		return err
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return Errorf(ValidationError, "Parameter %s is not valid base64.", path)
+	}
+	v.SetBytes(b)
+	return nil
+}
+
+// list decodes Path.member.N parameters into a slice.
+func (d *queryDecoder) list(n *qnode, v reflect.Value, path string) error {
+	items, err := d.numbered(n, path, "member")
+	if err != nil {
+		return err
+	}
+	out := reflect.MakeSlice(v.Type(), len(items), len(items))
+	for i, item := range items {
+		if err := d.value(item, out.Index(i), fmt.Sprintf("%s.member.%d", path, i+1)); err != nil {
+			return err
+		}
+	}
+	v.Set(out)
+	return nil
+}
+
+// mapping decodes Path.entry.N.key and .value parameters into a map.
+func (d *queryDecoder) mapping(n *qnode, v reflect.Value, path string) error {
+	t := v.Type()
+	if t.Key().Kind() != reflect.String {
+		return fmt.Errorf("unsupported map key type %s", t.Key())
+	}
+	entries, err := d.numbered(n, path, "entry")
+	if err != nil || len(entries) == 0 {
+		return err // maps have no empty form on the wire
+	}
+	out := reflect.MakeMapWithSize(t, len(entries))
+	for i, e := range entries {
+		at := fmt.Sprintf("%s.entry.%d", path, i+1)
+		kn, vn := e.children["key"], e.children["value"]
+		if kn == nil || vn == nil || len(e.children) != 2 {
+			return Errorf(ValidationError, "Parameter %s must have exactly a key and a value (%s.key, %s.value).", at, at, at)
+		}
+		key, err := d.leaf(kn, at+".key", "a string")
+		if err != nil {
+			return err
+		}
+		ev := reflect.New(t.Elem()).Elem()
+		if err := d.value(vn, ev, at+".value"); err != nil {
+			return err
+		}
+		out.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), ev)
+	}
+	v.Set(out)
+	return nil
 }
 
 // leaf returns the value of a node that must be a single value.

@@ -189,6 +189,8 @@ type xmlField struct {
 	omit  func(v reflect.Value) bool
 }
 
+// newXMLEncoder builds the encoder of type t, by t's kind: composite
+// kinds in their own functions below, scalars here.
 func newXMLEncoder(t reflect.Type) xmlEncodeFunc {
 	if t == timeType {
 		return text(func(buf []byte, v reflect.Value) []byte {
@@ -205,70 +207,16 @@ func newXMLEncoder(t reflect.Type) xmlEncodeFunc {
 			return elem(buf, name, v.Elem())
 		}
 	case reflect.Struct:
-		var fields []xmlField
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			if !sf.IsExported() || sf.Name == "ResultMetadata" {
-				continue
-			}
-			f := xmlField{index: i, name: sf.Name, enc: xmlEncoderFor(sf.Type)}
-			switch sf.Type.Kind() {
-			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
-				f.omit = reflect.Value.IsNil
-			case reflect.String:
-				f.omit = func(v reflect.Value) bool { return v.Len() == 0 }
-			}
-			fields = append(fields, f)
-		}
-		return func(buf []byte, name string, v reflect.Value) ([]byte, error) {
-			buf = openTag(buf, name)
-			var err error
-			for _, f := range fields {
-				fv := v.Field(f.index)
-				if f.omit != nil && f.omit(fv) {
-					continue
-				}
-				if buf, err = f.enc(buf, f.name, fv); err != nil {
-					return nil, err
-				}
-			}
-			return closeTag(buf, name), nil
-		}
+		return xmlStructEncoder(t)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return text(func(buf []byte, v reflect.Value) []byte {
 				return base64.StdEncoding.AppendEncode(buf, v.Bytes())
 			})
 		}
-		elem := xmlEncoderFor(t.Elem())
-		return func(buf []byte, name string, v reflect.Value) ([]byte, error) {
-			buf = openTag(buf, name)
-			var err error
-			for i := range v.Len() {
-				if buf, err = elem(buf, "member", v.Index(i)); err != nil {
-					return nil, err
-				}
-			}
-			return closeTag(buf, name), nil
-		}
+		return xmlListEncoder(t)
 	case reflect.Map:
-		elem := xmlEncoderFor(t.Elem())
-		return func(buf []byte, name string, v reflect.Value) ([]byte, error) {
-			keys := v.MapKeys()
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-			buf = openTag(buf, name)
-			var err error
-			for _, k := range keys {
-				buf = append(buf, "<entry><key>"...)
-				buf = appendXMLText(buf, k.String())
-				buf = append(buf, "</key>"...)
-				if buf, err = elem(buf, "value", v.MapIndex(k)); err != nil {
-					return nil, err
-				}
-				buf = append(buf, "</entry>"...)
-			}
-			return closeTag(buf, name), nil
-		}
+		return xmlMapEncoder(t)
 	case reflect.String:
 		return text(func(buf []byte, v reflect.Value) []byte { return appendXMLText(buf, v.String()) })
 	case reflect.Bool:
@@ -297,4 +245,75 @@ func newXMLEncoder(t reflect.Type) xmlEncodeFunc {
 		}
 	}
 	return func([]byte, string, reflect.Value) ([]byte, error) { return nil, fmt.Errorf("cannot encode %s", t) }
+}
+
+// xmlStructEncoder encodes a struct as an element of its set members (nil
+// pointers, slices, maps and interfaces, and empty strings, are left out).
+func xmlStructEncoder(t reflect.Type) xmlEncodeFunc {
+	var fields []xmlField
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() || sf.Name == "ResultMetadata" {
+			continue
+		}
+		f := xmlField{index: i, name: sf.Name, enc: xmlEncoderFor(sf.Type)}
+		switch sf.Type.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
+			f.omit = reflect.Value.IsNil
+		case reflect.String:
+			f.omit = func(v reflect.Value) bool { return v.Len() == 0 }
+		}
+		fields = append(fields, f)
+	}
+	return func(buf []byte, name string, v reflect.Value) ([]byte, error) {
+		buf = openTag(buf, name)
+		var err error
+		for _, f := range fields {
+			fv := v.Field(f.index)
+			if f.omit != nil && f.omit(fv) {
+				continue
+			}
+			if buf, err = f.enc(buf, f.name, fv); err != nil {
+				return nil, err
+			}
+		}
+		return closeTag(buf, name), nil
+	}
+}
+
+// xmlListEncoder encodes a slice as <member> elements.
+func xmlListEncoder(t reflect.Type) xmlEncodeFunc {
+	elem := xmlEncoderFor(t.Elem())
+	return func(buf []byte, name string, v reflect.Value) ([]byte, error) {
+		buf = openTag(buf, name)
+		var err error
+		for i := range v.Len() {
+			if buf, err = elem(buf, "member", v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return closeTag(buf, name), nil
+	}
+}
+
+// xmlMapEncoder encodes a map as <entry><key>..</key><value>..</value>
+// elements, its keys sorted.
+func xmlMapEncoder(t reflect.Type) xmlEncodeFunc {
+	elem := xmlEncoderFor(t.Elem())
+	return func(buf []byte, name string, v reflect.Value) ([]byte, error) {
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		buf = openTag(buf, name)
+		var err error
+		for _, k := range keys {
+			buf = append(buf, "<entry><key>"...)
+			buf = appendXMLText(buf, k.String())
+			buf = append(buf, "</key>"...)
+			if buf, err = elem(buf, "value", v.MapIndex(k)); err != nil {
+				return nil, err
+			}
+			buf = append(buf, "</entry>"...)
+		}
+		return closeTag(buf, name), nil
+	}
 }
