@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -61,6 +62,7 @@ type Config struct {
 	Warnings []string
 
 	env         *environment
+	onWarn      func(string) // Options.Warn
 	extStr      map[string]string
 	extCode     map[string]string
 	constraints []constraint
@@ -88,109 +90,15 @@ func Load(path string, opts Options) (*Config, error) {
 		env:     env,
 		extStr:  opts.ExtStr,
 		extCode: opts.ExtCode,
+		onWarn:  opts.Warn,
 	}
-	warn := func(format string, args ...any) {
-		msg := path + ": " + fmt.Sprintf(format, args...)
-		c.Warnings = append(c.Warnings, msg)
-		if opts.Warn != nil {
-			opts.Warn(msg)
-		}
+	doc, err := c.document()
+	if err != nil {
+		return nil, err
 	}
-
-	var doc map[string]any
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".yml", ".yaml":
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading config: %w", err)
-		}
-		out, warns, err := render(path, src, env)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range warns {
-			warn("%s", w)
-		}
-		if err := yaml.Unmarshal(out, &doc); err != nil {
-			return nil, fmt.Errorf("%s: not valid YAML after rendering its templates: %v", path, err)
-		}
-	case ".json", ".jsonnet":
-		// ecspresso evaluates JSON configs with Jsonnet too, then renders.
-		js, err := c.evalJsonnet(path)
-		if err != nil {
-			return nil, err
-		}
-		out, warns, err := render(path, []byte(js), env)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range warns {
-			warn("%s", w)
-		}
-		if err := json.Unmarshal(out, &doc); err != nil {
-			return nil, fmt.Errorf("%s: not a JSON object after rendering its templates: %v", path, err)
-		}
-	default:
-		return nil, fmt.Errorf("%s: unsupported config file extension %q; use .yml, .yaml, .json or .jsonnet", path, ext)
+	if err := c.readKeys(doc); err != nil {
+		return nil, err
 	}
-	if doc == nil {
-		doc = map[string]any{} // an empty file
-	}
-
-	str := func(key string) (string, error) {
-		v, ok := doc[key]
-		if !ok || v == nil {
-			return "", nil
-		}
-		switch s := v.(type) {
-		case string:
-			return s, nil
-		case int, int64, uint64, float64, bool:
-			// YAML reads `service: 123` as a number; accept it as text.
-			return fmt.Sprint(s), nil
-		}
-		return "", fmt.Errorf("%s: key %q must be a string, not %s", path, key, kindOf(v))
-	}
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{
-		{"region", &c.Region},
-		{"cluster", &c.Cluster},
-		{"service", &c.Service},
-		{"service_definition", &c.ServiceDefinitionPath},
-		{"task_definition", &c.TaskDefinitionPath},
-		{"required_version", &c.RequiredVersion},
-	} {
-		if *f.dst, err = str(f.key); err != nil {
-			return nil, err
-		}
-	}
-	if c.Timeout, err = parseTimeout(doc["timeout"], func(msg string) { warn("%s", msg) }); err != nil {
-		return nil, fmt.Errorf("%s: key \"timeout\": %v", path, err)
-	}
-
-	keys := make([]string, 0, len(doc))
-	for k := range doc {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		switch k {
-		case "region", "cluster", "service", "service_definition", "task_definition", "timeout", "required_version":
-			continue
-		}
-		if c.Extra == nil {
-			c.Extra = map[string]any{}
-		}
-		c.Extra[k] = doc[k]
-		if why, ok := ignoredKeys[k]; ok {
-			warn("key %q ignored: %s", k, why)
-		} else {
-			warn("unknown key %q ignored; ecsctl reads region, cluster, service, service_definition, task_definition, timeout and required_version", k)
-		}
-	}
-
 	if c.Cluster == "" {
 		c.Cluster = DefaultCluster
 	}
@@ -208,6 +116,123 @@ func Load(path string, opts Options) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// warn records a warning about the file (Warnings) and reports it
+// (Options.Warn).
+func (c *Config) warn(format string, args ...any) {
+	msg := c.Path + ": " + fmt.Sprintf(format, args...)
+	c.Warnings = append(c.Warnings, msg)
+	if c.onWarn != nil {
+		c.onWarn(msg)
+	}
+}
+
+// document reads the file as its format says, templates rendered: the
+// top-level object, empty for an empty file.
+func (c *Config) document() (map[string]any, error) {
+	path := c.Path
+	var doc map[string]any
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".yml", ".yaml":
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading config: %w", err)
+		}
+		out, err := c.renderTemplates(src)
+		if err != nil {
+			return nil, err
+		}
+		if err := yaml.Unmarshal(out, &doc); err != nil {
+			return nil, fmt.Errorf("%s: not valid YAML after rendering its templates: %v", path, err)
+		}
+	case ".json", ".jsonnet":
+		// ecspresso evaluates JSON configs with Jsonnet too, then renders.
+		js, err := c.evalJsonnet(path)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.renderTemplates([]byte(js))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON object after rendering its templates: %v", path, err)
+		}
+	default:
+		return nil, fmt.Errorf("%s: unsupported config file extension %q; use .yml, .yaml, .json or .jsonnet", path, ext)
+	}
+	if doc == nil {
+		doc = map[string]any{} // an empty file
+	}
+	return doc, nil
+}
+
+// renderTemplates renders the file's templates, warning about what rendering
+// reported.
+func (c *Config) renderTemplates(src []byte) ([]byte, error) {
+	out, warns, err := render(c.Path, src, c.env)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		c.warn("%s", w)
+	}
+	return out, nil
+}
+
+// readKeys reads the keys ecsctl knows from doc and keeps the others in
+// Extra, warning about each.
+func (c *Config) readKeys(doc map[string]any) error {
+	str := func(key string) (string, error) {
+		v, ok := doc[key]
+		if !ok || v == nil {
+			return "", nil
+		}
+		switch s := v.(type) {
+		case string:
+			return s, nil
+		case int, int64, uint64, float64, bool:
+			// YAML reads `service: 123` as a number; accept it as text.
+			return fmt.Sprint(s), nil
+		}
+		return "", fmt.Errorf("%s: key %q must be a string, not %s", c.Path, key, kindOf(v))
+	}
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{
+		{"region", &c.Region},
+		{"cluster", &c.Cluster},
+		{"service", &c.Service},
+		{"service_definition", &c.ServiceDefinitionPath},
+		{"task_definition", &c.TaskDefinitionPath},
+		{"required_version", &c.RequiredVersion},
+	} {
+		if *f.dst, err = str(f.key); err != nil {
+			return err
+		}
+	}
+	if c.Timeout, err = parseTimeout(doc["timeout"], func(msg string) { c.warn("%s", msg) }); err != nil {
+		return fmt.Errorf("%s: key \"timeout\": %v", c.Path, err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
+		switch k {
+		case "region", "cluster", "service", "service_definition", "task_definition", "timeout", "required_version":
+			continue
+		}
+		if c.Extra == nil {
+			c.Extra = map[string]any{}
+		}
+		c.Extra[k] = doc[k]
+		if why, ok := ignoredKeys[k]; ok {
+			c.warn("key %q ignored: %s", k, why)
+		} else {
+			c.warn("unknown key %q ignored; ecsctl reads region, cluster, service, service_definition, task_definition, timeout and required_version", k)
+		}
+	}
+	return nil
 }
 
 // parseTimeout reads ecspresso's timeout: a Go duration string ("10m",
