@@ -23,22 +23,8 @@ var fixedResponseContentTypes = []string{"text/plain", "text/css", "text/html", 
 // with one target group carries both TargetGroupArn and ForwardConfig.
 // refs maps target groups to the load balancers that use them.
 func (a *API) checkActions(tx *store.Tx, c *call, lbARN string, actions []types.Action, refs map[string][]string) ([]types.Action, error) {
-	if len(actions) == 0 {
-		return nil, invalid("At least one action is required: a forward or fixed-response action.")
-	}
-	for _, act := range actions {
-		switch act.Type {
-		case types.ActionTypeEnumForward, types.ActionTypeEnumFixedResponse:
-		case types.ActionTypeEnumRedirect, types.ActionTypeEnumAuthenticateOidc, types.ActionTypeEnumAuthenticateCognito, types.ActionTypeEnumJwtValidation:
-			return nil, errf(invalidAction, "Action type %q is not supported by ecsd: use forward or fixed-response.", act.Type)
-		case "":
-			return nil, invalid("An action needs a Type: forward or fixed-response.")
-		default:
-			return nil, invalid("Action type %q is not valid: use forward or fixed-response.", act.Type)
-		}
-	}
-	if len(actions) > 1 {
-		return nil, errf(invalidAction, "%d actions given: ecsd rules and listeners take exactly one forward or fixed-response action.", len(actions))
+	if err := checkActionTypes(actions); err != nil {
+		return nil, err
 	}
 	act := actions[0]
 	if err := inRange("Order", act.Order, 1, 50000); err != nil {
@@ -52,92 +38,157 @@ func (a *API) checkActions(tx *store.Tx, c *call, lbARN string, actions []types.
 		return nil, invalid("A %s action takes no authenticate, redirect or JWT configuration.", act.Type)
 	}
 	if act.Type == types.ActionTypeEnumFixedResponse {
-		fr := act.FixedResponseConfig
-		if fr == nil {
-			return nil, invalid("A fixed-response action needs FixedResponseConfig with a StatusCode.")
-		}
-		if act.TargetGroupArn != nil || act.ForwardConfig != nil {
-			return nil, invalid("A fixed-response action takes no TargetGroupArn or ForwardConfig.")
-		}
-		code := aws.ToString(fr.StatusCode)
-		if len(code) != 3 || !strings.ContainsRune("245", rune(code[0])) || !isDigits(code) {
-			return nil, invalid("Fixed response StatusCode %q is not valid: use a 2XX, 4XX or 5XX code.", code)
-		}
-		if ct := aws.ToString(fr.ContentType); fr.ContentType != nil && !slices.Contains(fixedResponseContentTypes, ct) {
-			return nil, invalid("Fixed response ContentType %q is not valid: use %s.", ct, strings.Join(fixedResponseContentTypes, ", "))
-		}
-		if len(aws.ToString(fr.MessageBody)) > 1024 {
-			return nil, invalid("Fixed response MessageBody is longer than 1024 characters.")
-		}
-		return []types.Action{{Type: act.Type, Order: order, FixedResponseConfig: &types.FixedResponseActionConfig{
-			StatusCode: aws.String(code), ContentType: fr.ContentType, MessageBody: fr.MessageBody,
-		}}}, nil
-	}
-
-	if act.FixedResponseConfig != nil {
-		return nil, invalid("A forward action takes no FixedResponseConfig.")
-	}
-	var tuples []types.TargetGroupTuple
-	stickiness := &types.TargetGroupStickinessConfig{Enabled: aws.Bool(false)}
-	if fc := act.ForwardConfig; fc != nil {
-		if len(fc.TargetGroups) == 0 || len(fc.TargetGroups) > 5 {
-			return nil, invalid("ForwardConfig needs 1-5 TargetGroups, not %d.", len(fc.TargetGroups))
-		}
-		for _, t := range fc.TargetGroups {
-			if t.TargetGroupArn == nil {
-				return nil, invalid("Each ForwardConfig target group needs a TargetGroupArn.")
-			}
-			if err := inRange("Weight", t.Weight, 0, 999); err != nil {
-				return nil, err
-			}
-			w := t.Weight
-			if w == nil {
-				w = aws.Int32(1)
-			}
-			if slices.ContainsFunc(tuples, func(x types.TargetGroupTuple) bool { return *x.TargetGroupArn == *t.TargetGroupArn }) {
-				return nil, invalid("Target group %q is given twice in ForwardConfig.", *t.TargetGroupArn)
-			}
-			tuples = append(tuples, types.TargetGroupTuple{TargetGroupArn: aws.String(*t.TargetGroupArn), Weight: aws.Int32(*w)})
-		}
-		if s := fc.TargetGroupStickinessConfig; s != nil {
-			stickiness = &types.TargetGroupStickinessConfig{Enabled: aws.Bool(aws.ToBool(s.Enabled))}
-			if aws.ToBool(s.Enabled) {
-				if s.DurationSeconds == nil {
-					return nil, invalid("Target group stickiness needs DurationSeconds (1-604800) when enabled.")
-				}
-				if err := inRange("DurationSeconds", s.DurationSeconds, 1, 604800); err != nil {
-					return nil, err
-				}
-				stickiness.DurationSeconds = aws.Int32(*s.DurationSeconds)
-			}
-		}
-		if act.TargetGroupArn != nil && (len(tuples) != 1 || *tuples[0].TargetGroupArn != *act.TargetGroupArn) {
-			return nil, invalid("TargetGroupArn and ForwardConfig together must name the same single target group; use ForwardConfig alone for several.")
-		}
-	} else if act.TargetGroupArn != nil {
-		tuples = []types.TargetGroupTuple{{TargetGroupArn: aws.String(*act.TargetGroupArn), Weight: aws.Int32(1)}}
-	} else {
-		return nil, invalid("A forward action needs TargetGroupArn or ForwardConfig.TargetGroups.")
-	}
-	for _, t := range tuples {
-		rec, err := a.getTargetGroup(tx, c, *t.TargetGroupArn)
+		out, err := checkFixedResponse(act)
 		if err != nil {
 			return nil, err
 		}
-		if rec.TargetGroup.Protocol != types.ProtocolEnumHttp {
-			return nil, errf("IncompatibleProtocols", "Target group %q uses %s; HTTP listeners forward to HTTP target groups.", *t.TargetGroupArn, rec.TargetGroup.Protocol)
-		}
-		for _, other := range refs[*t.TargetGroupArn] {
-			if other != lbARN {
-				return nil, errf(tgAssociationLimit, "The following target groups cannot be associated with more than one load balancer: %s (used by %s).", *t.TargetGroupArn, other)
-			}
-		}
+		out.Order = order
+		return []types.Action{out}, nil
+	}
+	tuples, stickiness, err := checkForward(act)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkForwardTargets(tx, c, lbARN, tuples, refs); err != nil {
+		return nil, err
 	}
 	out := types.Action{Type: act.Type, Order: order, ForwardConfig: &types.ForwardActionConfig{TargetGroups: tuples, TargetGroupStickinessConfig: stickiness}}
 	if len(tuples) == 1 {
 		out.TargetGroupArn = aws.String(*tuples[0].TargetGroupArn)
 	}
 	return []types.Action{out}, nil
+}
+
+// checkActionTypes checks that there is exactly one action, of a type
+// ecsd runs.
+func checkActionTypes(actions []types.Action) error {
+	if len(actions) == 0 {
+		return invalid("At least one action is required: a forward or fixed-response action.")
+	}
+	for _, act := range actions {
+		switch act.Type {
+		case types.ActionTypeEnumForward, types.ActionTypeEnumFixedResponse:
+		case types.ActionTypeEnumRedirect, types.ActionTypeEnumAuthenticateOidc, types.ActionTypeEnumAuthenticateCognito, types.ActionTypeEnumJwtValidation:
+			return errf(invalidAction, "Action type %q is not supported by ecsd: use forward or fixed-response.", act.Type)
+		case "":
+			return invalid("An action needs a Type: forward or fixed-response.")
+		default:
+			return invalid("Action type %q is not valid: use forward or fixed-response.", act.Type)
+		}
+	}
+	if len(actions) > 1 {
+		return errf(invalidAction, "%d actions given: ecsd rules and listeners take exactly one forward or fixed-response action.", len(actions))
+	}
+	return nil
+}
+
+// checkFixedResponse validates a fixed-response action and returns it as
+// ELBv2 shows it (without its Order).
+func checkFixedResponse(act types.Action) (types.Action, error) {
+	fr := act.FixedResponseConfig
+	if fr == nil {
+		return types.Action{}, invalid("A fixed-response action needs FixedResponseConfig with a StatusCode.")
+	}
+	if act.TargetGroupArn != nil || act.ForwardConfig != nil {
+		return types.Action{}, invalid("A fixed-response action takes no TargetGroupArn or ForwardConfig.")
+	}
+	code := aws.ToString(fr.StatusCode)
+	if len(code) != 3 || !strings.ContainsRune("245", rune(code[0])) || !isDigits(code) {
+		return types.Action{}, invalid("Fixed response StatusCode %q is not valid: use a 2XX, 4XX or 5XX code.", code)
+	}
+	if ct := aws.ToString(fr.ContentType); fr.ContentType != nil && !slices.Contains(fixedResponseContentTypes, ct) {
+		return types.Action{}, invalid("Fixed response ContentType %q is not valid: use %s.", ct, strings.Join(fixedResponseContentTypes, ", "))
+	}
+	if len(aws.ToString(fr.MessageBody)) > 1024 {
+		return types.Action{}, invalid("Fixed response MessageBody is longer than 1024 characters.")
+	}
+	return types.Action{Type: act.Type, FixedResponseConfig: &types.FixedResponseActionConfig{
+		StatusCode: aws.String(code), ContentType: fr.ContentType, MessageBody: fr.MessageBody,
+	}}, nil
+}
+
+// checkForward validates a forward action's target groups (TargetGroupArn
+// or ForwardConfig) and stickiness, and returns them with their defaults
+// (weight 1, stickiness off).
+func checkForward(act types.Action) ([]types.TargetGroupTuple, *types.TargetGroupStickinessConfig, error) {
+	if act.FixedResponseConfig != nil {
+		return nil, nil, invalid("A forward action takes no FixedResponseConfig.")
+	}
+	stickiness := &types.TargetGroupStickinessConfig{Enabled: aws.Bool(false)}
+	fc := act.ForwardConfig
+	switch {
+	case fc == nil && act.TargetGroupArn != nil:
+		return []types.TargetGroupTuple{{TargetGroupArn: aws.String(*act.TargetGroupArn), Weight: aws.Int32(1)}}, stickiness, nil
+	case fc == nil:
+		return nil, nil, invalid("A forward action needs TargetGroupArn or ForwardConfig.TargetGroups.")
+	}
+	tuples, err := checkForwardTargetGroups(fc.TargetGroups)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s := fc.TargetGroupStickinessConfig; s != nil {
+		stickiness = &types.TargetGroupStickinessConfig{Enabled: aws.Bool(aws.ToBool(s.Enabled))}
+		if aws.ToBool(s.Enabled) {
+			if s.DurationSeconds == nil {
+				return nil, nil, invalid("Target group stickiness needs DurationSeconds (1-604800) when enabled.")
+			}
+			if err := inRange("DurationSeconds", s.DurationSeconds, 1, 604800); err != nil {
+				return nil, nil, err
+			}
+			stickiness.DurationSeconds = aws.Int32(*s.DurationSeconds)
+		}
+	}
+	if act.TargetGroupArn != nil && (len(tuples) != 1 || *tuples[0].TargetGroupArn != *act.TargetGroupArn) {
+		return nil, nil, invalid("TargetGroupArn and ForwardConfig together must name the same single target group; use ForwardConfig alone for several.")
+	}
+	return tuples, stickiness, nil
+}
+
+// checkForwardTargetGroups validates ForwardConfig's weighted target
+// groups: 1-5 of them, each once, weights 0-999 (1 when not given).
+func checkForwardTargetGroups(groups []types.TargetGroupTuple) ([]types.TargetGroupTuple, error) {
+	if len(groups) == 0 || len(groups) > 5 {
+		return nil, invalid("ForwardConfig needs 1-5 TargetGroups, not %d.", len(groups))
+	}
+	var tuples []types.TargetGroupTuple
+	for _, t := range groups {
+		if t.TargetGroupArn == nil {
+			return nil, invalid("Each ForwardConfig target group needs a TargetGroupArn.")
+		}
+		if err := inRange("Weight", t.Weight, 0, 999); err != nil {
+			return nil, err
+		}
+		w := t.Weight
+		if w == nil {
+			w = aws.Int32(1)
+		}
+		if slices.ContainsFunc(tuples, func(x types.TargetGroupTuple) bool { return *x.TargetGroupArn == *t.TargetGroupArn }) {
+			return nil, invalid("Target group %q is given twice in ForwardConfig.", *t.TargetGroupArn)
+		}
+		tuples = append(tuples, types.TargetGroupTuple{TargetGroupArn: aws.String(*t.TargetGroupArn), Weight: aws.Int32(*w)})
+	}
+	return tuples, nil
+}
+
+// checkForwardTargets checks that the target groups a forward action of
+// load balancer lbARN names exist, are HTTP, and are used by no other load
+// balancer (refs).
+func (a *API) checkForwardTargets(tx *store.Tx, c *call, lbARN string, tuples []types.TargetGroupTuple, refs map[string][]string) error {
+	for _, t := range tuples {
+		rec, err := a.getTargetGroup(tx, c, *t.TargetGroupArn)
+		if err != nil {
+			return err
+		}
+		if rec.TargetGroup.Protocol != types.ProtocolEnumHttp {
+			return errf("IncompatibleProtocols", "Target group %q uses %s; HTTP listeners forward to HTTP target groups.", *t.TargetGroupArn, rec.TargetGroup.Protocol)
+		}
+		for _, other := range refs[*t.TargetGroupArn] {
+			if other != lbARN {
+				return errf(tgAssociationLimit, "The following target groups cannot be associated with more than one load balancer: %s (used by %s).", *t.TargetGroupArn, other)
+			}
+		}
+	}
+	return nil
 }
 
 // checkConditions validates a rule's conditions and returns them as ELBv2

@@ -113,89 +113,17 @@ func applyHealthCheck(tg *types.TargetGroup, in healthCheckInput) error {
 }
 
 func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elbv2.CreateTargetGroupOutput, error) {
-	if err := required("Name", in.Name != nil); err != nil {
+	tg, err := newTargetGroup(in)
+	if err != nil {
 		return nil, err
 	}
-	name := *in.Name
-	if err := validName("Target group", name); err != nil {
-		return nil, err
-	}
-	targetType := in.TargetType
-	switch targetType {
-	case "":
-		targetType = types.TargetTypeEnumInstance
-	case types.TargetTypeEnumInstance, types.TargetTypeEnumIp:
-	default:
-		return nil, errf(invalidConfiguration, "Target type %q is not supported by ecsd: use instance (the local machine, %s) or ip (addresses in 127.0.0.0/8).", targetType, LocalInstanceID)
-	}
-	switch in.Protocol {
-	case "":
-		return nil, invalid("A protocol must be specified for target type %s: use HTTP.", targetType)
-	case types.ProtocolEnumHttp:
-	default:
-		return nil, errf(unsupportedProtocol, "Target group protocol %q is not supported by ecsd: use HTTP.", in.Protocol)
-	}
-	version := aws.ToString(in.ProtocolVersion)
-	switch strings.ToUpper(version) {
-	case "":
-		version = "HTTP1"
-	case "HTTP1":
-		version = "HTTP1"
-	default:
-		return nil, errf(unsupportedProtocol, "ProtocolVersion %q is not supported by ecsd: use HTTP1.", version)
-	}
-	if in.Port == nil {
-		return nil, invalid("A port must be specified for target type %s.", targetType)
-	}
-	if err := inRange("Port", in.Port, 1, 65535); err != nil {
-		return nil, err
-	}
-	ipType := in.IpAddressType
-	switch ipType {
-	case "":
-		ipType = types.TargetGroupIpAddressTypeEnumIpv4
-	case types.TargetGroupIpAddressTypeEnumIpv4:
-	default:
-		return nil, errf(invalidConfiguration, "IpAddressType %q is not supported by ecsd: targets are IPv4 loopback addresses (ipv4).", ipType)
-	}
-	if in.TargetControlPort != nil {
-		return nil, errf(invalidConfiguration, "TargetControlPort is not supported by ecsd.")
-	}
-	vpc := aws.ToString(in.VpcId)
-	if vpc == "" {
-		vpc = LocalVpcID
-	}
-	tg := types.TargetGroup{
-		TargetGroupName:            aws.String(name),
-		Protocol:                   in.Protocol,
-		ProtocolVersion:            aws.String(version),
-		Port:                       aws.Int32(*in.Port),
-		VpcId:                      aws.String(vpc),
-		TargetType:                 targetType,
-		IpAddressType:              ipType,
-		HealthCheckEnabled:         aws.Bool(true),
-		HealthCheckProtocol:        types.ProtocolEnumHttp,
-		HealthCheckPort:            aws.String(lb.TrafficPort),
-		HealthCheckPath:            aws.String(lb.DefaultHealthCheckPath),
-		HealthCheckIntervalSeconds: aws.Int32(lb.IntervalLimit.Default),
-		HealthCheckTimeoutSeconds:  aws.Int32(lb.TimeoutLimit.Default),
-		HealthyThresholdCount:      aws.Int32(lb.HealthyThresholdLimit.Default),
-		UnhealthyThresholdCount:    aws.Int32(lb.UnhealthyThresholdLimit.Default),
-		Matcher:                    &types.Matcher{HttpCode: aws.String(lb.DefaultMatcher)},
-	}
-	if err := applyHealthCheck(&tg, healthCheckInput{
-		Enabled: in.HealthCheckEnabled, Protocol: in.HealthCheckProtocol, Port: in.HealthCheckPort, Path: in.HealthCheckPath,
-		Interval: in.HealthCheckIntervalSeconds, Timeout: in.HealthCheckTimeoutSeconds,
-		HealthyThreshold: in.HealthyThresholdCount, UnhealthyThreshold: in.UnhealthyThresholdCount, Matcher: in.Matcher,
-	}); err != nil {
-		return nil, err
-	}
+	name := *tg.TargetGroupName
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
 
 	existed := false
-	err := a.cfg.Store.Update(func(tx *store.Tx) error {
+	err = a.cfg.Store.Update(func(tx *store.Tx) error {
 		var existing store.TargetGroupRecord
 		found, err := tx.Get(store.TargetGroups, tgKey(c.Region, name), &existing)
 		if err != nil {
@@ -223,6 +151,97 @@ func (a *API) createTargetGroup(c *call, in *elbv2.CreateTargetGroupInput) (*elb
 		a.log.Info("target group created", "arn", *tg.TargetGroupArn)
 	}
 	return &elbv2.CreateTargetGroupOutput{TargetGroups: []types.TargetGroup{out}}, nil
+}
+
+// newTargetGroup validates CreateTargetGroup's input and returns the
+// target group it describes, with ELBv2's defaults, without its ARN.
+func newTargetGroup(in *elbv2.CreateTargetGroupInput) (types.TargetGroup, error) {
+	if err := required("Name", in.Name != nil); err != nil {
+		return types.TargetGroup{}, err
+	}
+	name := *in.Name
+	if err := validName("Target group", name); err != nil {
+		return types.TargetGroup{}, err
+	}
+	targetType, version, ipType, err := checkTargets(in)
+	if err != nil {
+		return types.TargetGroup{}, err
+	}
+	vpc := aws.ToString(in.VpcId)
+	if vpc == "" {
+		vpc = LocalVpcID
+	}
+	tg := types.TargetGroup{
+		TargetGroupName:            aws.String(name),
+		Protocol:                   in.Protocol,
+		ProtocolVersion:            aws.String(version),
+		Port:                       aws.Int32(*in.Port),
+		VpcId:                      aws.String(vpc),
+		TargetType:                 targetType,
+		IpAddressType:              ipType,
+		HealthCheckEnabled:         aws.Bool(true),
+		HealthCheckProtocol:        types.ProtocolEnumHttp,
+		HealthCheckPort:            aws.String(lb.TrafficPort),
+		HealthCheckPath:            aws.String(lb.DefaultHealthCheckPath),
+		HealthCheckIntervalSeconds: aws.Int32(lb.IntervalLimit.Default),
+		HealthCheckTimeoutSeconds:  aws.Int32(lb.TimeoutLimit.Default),
+		HealthyThresholdCount:      aws.Int32(lb.HealthyThresholdLimit.Default),
+		UnhealthyThresholdCount:    aws.Int32(lb.UnhealthyThresholdLimit.Default),
+		Matcher:                    &types.Matcher{HttpCode: aws.String(lb.DefaultMatcher)},
+	}
+	err = applyHealthCheck(&tg, healthCheckInput{
+		Enabled: in.HealthCheckEnabled, Protocol: in.HealthCheckProtocol, Port: in.HealthCheckPort, Path: in.HealthCheckPath,
+		Interval: in.HealthCheckIntervalSeconds, Timeout: in.HealthCheckTimeoutSeconds,
+		HealthyThreshold: in.HealthyThresholdCount, UnhealthyThreshold: in.UnhealthyThresholdCount, Matcher: in.Matcher,
+	})
+	return tg, err
+}
+
+// checkTargets validates how a new target group reaches its targets:
+// target type, protocol and its version, port, IP address type. It
+// returns the target type, protocol version and IP address type with
+// their defaults.
+func checkTargets(in *elbv2.CreateTargetGroupInput) (types.TargetTypeEnum, string, types.TargetGroupIpAddressTypeEnum, error) {
+	targetType := in.TargetType
+	switch targetType {
+	case "":
+		targetType = types.TargetTypeEnumInstance
+	case types.TargetTypeEnumInstance, types.TargetTypeEnumIp:
+	default:
+		return "", "", "", errf(invalidConfiguration, "Target type %q is not supported by ecsd: use instance (the local machine, %s) or ip (addresses in 127.0.0.0/8).", targetType, LocalInstanceID)
+	}
+	switch in.Protocol {
+	case "":
+		return "", "", "", invalid("A protocol must be specified for target type %s: use HTTP.", targetType)
+	case types.ProtocolEnumHttp:
+	default:
+		return "", "", "", errf(unsupportedProtocol, "Target group protocol %q is not supported by ecsd: use HTTP.", in.Protocol)
+	}
+	version := aws.ToString(in.ProtocolVersion)
+	switch strings.ToUpper(version) {
+	case "", "HTTP1":
+		version = "HTTP1"
+	default:
+		return "", "", "", errf(unsupportedProtocol, "ProtocolVersion %q is not supported by ecsd: use HTTP1.", version)
+	}
+	if in.Port == nil {
+		return "", "", "", invalid("A port must be specified for target type %s.", targetType)
+	}
+	if err := inRange("Port", in.Port, 1, 65535); err != nil {
+		return "", "", "", err
+	}
+	ipType := in.IpAddressType
+	switch ipType {
+	case "":
+		ipType = types.TargetGroupIpAddressTypeEnumIpv4
+	case types.TargetGroupIpAddressTypeEnumIpv4:
+	default:
+		return "", "", "", errf(invalidConfiguration, "IpAddressType %q is not supported by ecsd: targets are IPv4 loopback addresses (ipv4).", ipType)
+	}
+	if in.TargetControlPort != nil {
+		return "", "", "", errf(invalidConfiguration, "TargetControlPort is not supported by ecsd.")
+	}
+	return targetType, version, ipType, nil
 }
 
 // loadBalancersOf lists the load balancers whose listeners use a target
