@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -63,17 +64,9 @@ func (a *app) initFiles(f initFlags) error {
 		f.taskDefPath = withExt(f.taskDefPath, ".jsonnet", ".json")
 		f.serviceDefPath = withExt(f.serviceDefPath, ".jsonnet", ".json")
 	}
-	paths := []string{configPath, f.serviceDefPath, f.taskDefPath}
 	if !f.forceOverwrite {
-		var existing []string
-		for _, p := range paths {
-			if _, err := os.Stat(p); err == nil {
-				existing = append(existing, p)
-			}
-		}
-		if len(existing) > 0 {
-			return fmt.Errorf("not overwriting %s: already there; pass --force-overwrite to replace, or choose other paths with --config, --service-definition-path and --task-definition-path",
-				strings.Join(existing, ", "))
+		if err := refuseOverwrite(configPath, f.serviceDefPath, f.taskDefPath); err != nil {
+			return err
 		}
 	}
 
@@ -87,37 +80,10 @@ func (a *app) initFiles(f initFlags) error {
 		return err
 	}
 	region := a.ecs.Options().Region
-	svc, err := a.describeService(ctx)
+	serviceJSON, taskJSON, err := a.liveDefinitions(ctx, f, region)
 	if err != nil {
 		return err
 	}
-	if svc == nil {
-		return fmt.Errorf("service %s not found in cluster %s (region %s); check --service, --cluster and --region", f.service, f.cluster, region)
-	}
-	if aws.ToString(svc.TaskDefinition) == "" {
-		return fmt.Errorf("service %s has no task definition of its own (its %s deployment controller deploys task sets); ecsctl init reads services deployed by ECS", f.service, deploymentControllerType(svc))
-	}
-	sd, err := serviceDefinition(svc)
-	if err != nil {
-		return err
-	}
-	serviceJSON, err := apiJSON(sd)
-	if err != nil {
-		return err
-	}
-	td, tags, err := a.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
-	if err != nil {
-		return err
-	}
-	tdIn, err := taskDefinitionInput(td, tags)
-	if err != nil {
-		return err
-	}
-	taskJSON, err := apiJSON(tdIn)
-	if err != nil {
-		return err
-	}
-
 	cfg := initConfig{
 		Region:            region,
 		Cluster:           f.cluster,
@@ -136,18 +102,74 @@ func (a *app) initFiles(f initFlags) error {
 	if err != nil {
 		return err
 	}
-
-	files := []struct {
-		what, path string
-		data       []byte
-	}{
+	return a.writeInitFiles(f.jsonnetOutput, []initFile{
 		{"service definition", f.serviceDefPath, serviceJSON},
 		{"task definition", f.taskDefPath, taskJSON},
 		{"config", configPath, configData},
+	})
+}
+
+// refuseOverwrite fails when any of paths exists already.
+func refuseOverwrite(paths ...string) error {
+	var existing []string
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			existing = append(existing, p)
+		}
 	}
+	if len(existing) > 0 {
+		return fmt.Errorf("not overwriting %s: already there; pass --force-overwrite to replace, or choose other paths with --config, --service-definition-path and --task-definition-path",
+			strings.Join(existing, ", "))
+	}
+	return nil
+}
+
+// liveDefinitions reads the live service and its task definition and
+// returns them as the JSON of their definition files.
+func (a *app) liveDefinitions(ctx context.Context, f initFlags, region string) (serviceJSON, taskJSON []byte, err error) {
+	svc, err := a.describeService(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if svc == nil {
+		return nil, nil, fmt.Errorf("service %s not found in cluster %s (region %s); check --service, --cluster and --region", f.service, f.cluster, region)
+	}
+	if aws.ToString(svc.TaskDefinition) == "" {
+		return nil, nil, fmt.Errorf("service %s has no task definition of its own (its %s deployment controller deploys task sets); ecsctl init reads services deployed by ECS", f.service, deploymentControllerType(svc))
+	}
+	sd, err := serviceDefinition(svc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if serviceJSON, err = apiJSON(sd); err != nil {
+		return nil, nil, err
+	}
+	td, tags, err := a.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
+	if err != nil {
+		return nil, nil, err
+	}
+	tdIn, err := taskDefinitionInput(td, tags)
+	if err != nil {
+		return nil, nil, err
+	}
+	if taskJSON, err = apiJSON(tdIn); err != nil {
+		return nil, nil, err
+	}
+	return serviceJSON, taskJSON, nil
+}
+
+// initFile is a file init writes.
+type initFile struct {
+	what, path string
+	data       []byte
+}
+
+// writeInitFiles writes the files, formatted as Jsonnet with jsonnet,
+// making their directories.
+func (a *app) writeInitFiles(jsonnet bool, files []initFile) error {
 	for _, file := range files {
 		data := file.data
-		if f.jsonnetOutput {
+		if jsonnet {
 			out, err := formatter.Format(file.path, string(data), formatter.DefaultOptions())
 			if err != nil {
 				return fmt.Errorf("formatting %s as Jsonnet: %w", file.path, err)

@@ -68,17 +68,8 @@ type taskExitError struct {
 func (e *taskExitError) Error() string { return e.msg }
 
 func (a *app) runTask(f runFlags) error {
-	switch {
-	case f.waitUntil != "running" && f.waitUntil != "stopped":
-		return fmt.Errorf("--wait-until %q: use running or stopped", f.waitUntil)
-	case f.count < 1 || f.count > 10:
-		return fmt.Errorf("--count %d: ECS runs 1 to 10 tasks at a time", f.count)
-	case f.overrides != "" && f.overridesFile != "":
-		return errors.New("--overrides and --overrides-file exclude each other: pass one")
-	case f.skipTaskDef && f.latestTaskDef:
-		return errors.New("--skip-task-definition and --latest-task-definition exclude each other: pass one (with --revision N to pick a revision)")
-	case f.revision < 0:
-		return fmt.Errorf("--revision %d: revisions start at 1", f.revision)
+	if err := f.check(); err != nil {
+		return err
 	}
 	ov, err := readOverrides(f.overrides, f.overridesFile)
 	if err != nil {
@@ -96,26 +87,9 @@ func (a *app) runTask(f runFlags) error {
 	if err != nil {
 		return err
 	}
-	in := &ecs.RunTaskInput{
-		Cluster:   aws.String(a.cfg.Cluster),
-		Count:     aws.Int32(int32(f.count)),
-		StartedBy: aws.String("ecsctl"),
-		Overrides: ov,
-	}
-	if a.cfg.ServiceDefinitionPath != "" {
-		sd, warns, err := a.cfg.ServiceDefinition()
-		a.warn(warns)
-		if err != nil {
-			return err
-		}
-		in.LaunchType = sd.LaunchType
-		in.NetworkConfiguration = sd.NetworkConfiguration
-		in.CapacityProviderStrategy = sd.CapacityProviderStrategy
-		in.PlacementConstraints = sd.PlacementConstraints
-		in.PlacementStrategy = sd.PlacementStrategy
-		in.PlatformVersion = sd.PlatformVersion
-		in.EnableECSManagedTags = sd.EnableECSManagedTags
-		in.EnableExecuteCommand = sd.EnableExecuteCommand
+	in, err := a.runTaskInput(f, ov)
+	if err != nil {
+		return err
 	}
 	if td == nil { // dry run of a registration
 		a.out.info("dry run: would register the task definition file as a new revision and run %d task(s) of it in cluster %s", f.count, a.cfg.Cluster)
@@ -131,25 +105,9 @@ func (a *app) runTask(f runFlags) error {
 		a.out.info("dry run: would run %d task(s) of %s in cluster %s, watching container %s", f.count, name, a.cfg.Cluster, watch)
 		return nil
 	}
-	out, err := a.ecs.RunTask(ctx, in)
+	arns, err := a.startTasks(ctx, in, name)
 	if err != nil {
-		return fmt.Errorf("running %s in cluster %s: %w", name, a.cfg.Cluster, err)
-	}
-	var failures []string
-	for _, fl := range out.Failures {
-		failures = append(failures, strings.TrimSpace(fmt.Sprintf("%s %s %s", aws.ToString(fl.Arn), aws.ToString(fl.Reason), aws.ToString(fl.Detail))))
-	}
-	if len(out.Tasks) == 0 {
-		return fmt.Errorf("ECS started no task of %s: %s", name, orNone(strings.Join(failures, "; ")))
-	}
-	if len(failures) > 0 {
-		a.out.warn(fmt.Sprintf("%d of %d tasks did not start: %s", f.count-len(out.Tasks), f.count, strings.Join(failures, "; ")))
-	}
-	var arns []string
-	for _, t := range out.Tasks {
-		arns = append(arns, aws.ToString(t.TaskArn))
-		a.out.line("task", fmt.Sprintf("task %s started (%s)", taskID(aws.ToString(t.TaskArn)), name),
-			map[string]any{"taskId": taskID(aws.ToString(t.TaskArn)), "taskArn": aws.ToString(t.TaskArn), "taskDefinition": name})
+		return err
 	}
 	if f.noWait {
 		a.out.info("not waiting (--no-wait); ecsctl tasks shows them")
@@ -175,6 +133,79 @@ func (a *app) runTask(f runFlags) error {
 	}
 	a.out.line("exit", fmt.Sprintf("%d task(s) stopped; container %s exited with code 0", len(tasks), watch), map[string]any{"exitCode": 0, "container": watch})
 	return nil
+}
+
+// check refuses flags that make no sense, alone or together.
+func (f runFlags) check() error {
+	switch {
+	case f.waitUntil != "running" && f.waitUntil != "stopped":
+		return fmt.Errorf("--wait-until %q: use running or stopped", f.waitUntil)
+	case f.count < 1 || f.count > 10:
+		return fmt.Errorf("--count %d: ECS runs 1 to 10 tasks at a time", f.count)
+	case f.overrides != "" && f.overridesFile != "":
+		return errors.New("--overrides and --overrides-file exclude each other: pass one")
+	case f.skipTaskDef && f.latestTaskDef:
+		return errors.New("--skip-task-definition and --latest-task-definition exclude each other: pass one (with --revision N to pick a revision)")
+	case f.revision < 0:
+		return fmt.Errorf("--revision %d: revisions start at 1", f.revision)
+	}
+	return nil
+}
+
+// runTaskInput is the RunTask request, without its task definition: the
+// count and overrides of the flags, and the launch type, network and
+// placement of the service definition, if the config names one.
+func (a *app) runTaskInput(f runFlags, ov *types.TaskOverride) (*ecs.RunTaskInput, error) {
+	in := &ecs.RunTaskInput{
+		Cluster:   aws.String(a.cfg.Cluster),
+		Count:     aws.Int32(int32(f.count)),
+		StartedBy: aws.String("ecsctl"),
+		Overrides: ov,
+	}
+	if a.cfg.ServiceDefinitionPath == "" {
+		return in, nil
+	}
+	sd, warns, err := a.cfg.ServiceDefinition()
+	a.warn(warns)
+	if err != nil {
+		return nil, err
+	}
+	in.LaunchType = sd.LaunchType
+	in.NetworkConfiguration = sd.NetworkConfiguration
+	in.CapacityProviderStrategy = sd.CapacityProviderStrategy
+	in.PlacementConstraints = sd.PlacementConstraints
+	in.PlacementStrategy = sd.PlacementStrategy
+	in.PlatformVersion = sd.PlatformVersion
+	in.EnableECSManagedTags = sd.EnableECSManagedTags
+	in.EnableExecuteCommand = sd.EnableExecuteCommand
+	return in, nil
+}
+
+// startTasks runs the tasks of task definition name, says which started
+// and which did not, and returns the ARNs of those that started.
+func (a *app) startTasks(ctx context.Context, in *ecs.RunTaskInput, name string) ([]string, error) {
+	out, err := a.ecs.RunTask(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("running %s in cluster %s: %w", name, a.cfg.Cluster, err)
+	}
+	var failures []string
+	for _, fl := range out.Failures {
+		failures = append(failures, strings.TrimSpace(fmt.Sprintf("%s %s %s", aws.ToString(fl.Arn), aws.ToString(fl.Reason), aws.ToString(fl.Detail))))
+	}
+	if len(out.Tasks) == 0 {
+		return nil, fmt.Errorf("ECS started no task of %s: %s", name, orNone(strings.Join(failures, "; ")))
+	}
+	if len(failures) > 0 {
+		count := int(aws.ToInt32(in.Count))
+		a.out.warn(fmt.Sprintf("%d of %d tasks did not start: %s", count-len(out.Tasks), count, strings.Join(failures, "; ")))
+	}
+	var arns []string
+	for _, t := range out.Tasks {
+		arns = append(arns, aws.ToString(t.TaskArn))
+		a.out.line("task", fmt.Sprintf("task %s started (%s)", taskID(aws.ToString(t.TaskArn)), name),
+			map[string]any{"taskId": taskID(aws.ToString(t.TaskArn)), "taskArn": aws.ToString(t.TaskArn), "taskDefinition": name})
+	}
+	return arns, nil
 }
 
 // readOverrides decodes --overrides or --overrides-file into a task
