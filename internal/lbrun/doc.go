@@ -56,7 +56,8 @@
 // the service scheduler — sees recovered load balancers; there is no
 // callback to register first. Recovery binds listeners before anything
 // slower (the task driver's own recovery), which keeps the gap in
-// listener traffic across a restart short.
+// listener traffic across a restart short; the assembly (internal/ecsd)
+// builds it first for that reason.
 //
 // The ECS contract:
 //

@@ -55,13 +55,16 @@
 //
 // # Reusing the Guard
 //
-// Each endpoint is wrapped with Guard.Protect and an Endpoint saying how to
-// answer refusals; the Host, cross-site, body, request ID and panic rules
-// apply to all. The AWS API uses Handler.Endpoint (SigV4 required, AWS error
-// shapes). An endpoint that is not an AWS API (a dashboard, /metrics, hook
-// callbacks) passes Endpoint{WriteError: ...} with SigV4 false, and must
-// add its own authentication if it can change anything: the Host and
-// cross-site rules keep browsers of other sites out, not local programs.
+// cmd/ecsd/guard.go turns ecsd's flags into a GuardConfig (and warns at
+// start when the endpoint is exposed); the assembly (internal/ecsd) puts
+// every endpoint it serves behind the Guard. Each endpoint is wrapped with
+// Guard.Protect and an Endpoint saying how to answer refusals; the Host,
+// cross-site, body, request ID and panic rules apply to all. The AWS API
+// uses Handler.Endpoint (SigV4 required, AWS error shapes). An endpoint
+// that is not an AWS API (a dashboard, /metrics, hook callbacks) passes
+// Endpoint{WriteError: ...} with SigV4 false, and must add its own
+// authentication if it can change anything: the Host and cross-site rules
+// keep browsers of other sites out, not local programs.
 // Handlers read the request ID with RequestID(ctx) and should answer
 // internal failures with InternalError(id), logging the cause.
 //

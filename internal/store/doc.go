@@ -25,6 +25,6 @@
 //   - Damaged: Open checks an existing database file (its size against its
 //     pages, every page read, bbolt's consistency check) and refuses a
 //     truncated or corrupt one with ErrDamaged and what to do.
-//   - Change: after a write commits, subscribers (the controllers) learn which
-//     keys it touched.
+//   - Change: after a write commits, subscribers (the reconcilers:
+//     controller, taskrun, lbrun) learn which keys it touched.
 package store
